@@ -1,0 +1,113 @@
+"""Terminal front-end of the embedded platform: friendly messages, progress, summary tables."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from datetime import date
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from modelfleet.runtime import platform
+from modelfleet.runtime.config import EmbeddedConfig
+from modelfleet.runtime.platform import PlatformError
+
+
+def up(console: Console) -> int:
+    config = EmbeddedConfig.from_env()
+    try:
+        platform.up(config, say=lambda m: console.print(f"[dim]up:[/dim] {m}"))
+    except PlatformError as exc:
+        console.print(f"[red]error[/red] {exc}")
+        return 1
+    console.print(f"[green]modelfleet is up[/green]: Airflow UI {config.api_url}  (login: admin / {platform.admin_password(config)})")
+    console.print(f"MLflow UI {config.mlflow_url}; state in {config.home}; stop with `modelfleet down`")
+    return 0
+
+
+def down(console: Console) -> int:
+    platform.down(EmbeddedConfig.from_env(), say=lambda m: console.print(f"[dim]down:[/dim] {m}"))
+    return 0
+
+
+def status(console: Console) -> int:
+    config = EmbeddedConfig.from_env()
+    table = Table(title=f"modelfleet ({config.home})")
+    table.add_column("component")
+    table.add_column("pid", justify="right")
+    table.add_column("state")
+    states = platform.states(config)
+    for state in states:
+        table.add_row(state.name, str(state.pid or "-"), "[green]running[/green]" if state.running else "[red]stopped[/red]")
+    console.print(table)
+    return 0 if all(s.running for s in states) else 1
+
+
+def run(console: Console, logical_date: date, tenants: list[str] | None, pipelines: list[str] | None, timeout: float) -> int:
+    from modelfleet.runtime.api_client import AirflowApi
+    from modelfleet.runtime.fleet_run import collect, start_runs, wait_for_dags
+    from modelfleet.runtime.landing import land
+    from modelfleet.specs.loader import load_fleet
+
+    started = time.monotonic()
+    config = EmbeddedConfig.from_env()
+    fleet = load_fleet()
+    chosen = [p for p in fleet.pipelines if (not tenants or p.tenant.id in tenants) and (not pipelines or p.dag_id in pipelines)]
+    broken = [b for b in fleet.broken if (not tenants or b.tenant_id in tenants) and (not pipelines or b.dag_id in pipelines)]
+    for item in broken:
+        console.print(f"[red]skipped[/red] {item.dag_id}: invalid spec\n  " + "\n  ".join(str(p) for p in item.problems))
+    if not chosen:
+        console.print("[red]error[/red] no valid pipeline selected (see `modelfleet validate`)")
+        return 1
+    console.print(f"logical date {logical_date}: {len(chosen)} pipelines of {len({p.tenant.id for p in chosen})} tenants")
+    written = land(chosen, logical_date)
+    console.print(f"landed input data: {len(written)} new file(s)")
+    try:
+        platform.up(config, say=lambda m: console.print(f"[dim]up:[/dim] {m}"))
+    except PlatformError as exc:
+        console.print(f"[red]error[/red] {exc}")
+        return 1
+    api = AirflowApi(config)
+    dag_ids = sorted(p.dag_id for p in chosen)
+    wait_for_dags(api, set(dag_ids))
+    actions = start_runs(api, dag_ids, logical_date)
+    replayed = [d for d, a in actions.items() if a.startswith("replay")]
+    if replayed:
+        console.print(f"replaying failed tasks of {len(replayed)} earlier run(s): {', '.join(replayed)}")
+    deadline = time.monotonic() + timeout
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+        bar = progress.add_task("tasks finished", total=None)
+        while True:
+            results, counts = collect(api, dag_ids, logical_date)
+            finished = sum(n for state, n in counts.items() if state in ("success", "failed", "skipped", "upstream_failed", "removed"))
+            progress.update(bar, total=sum(counts.values()) or None, completed=finished,
+                            description=f"tasks finished ({counts.get('running', 0)} running, {counts.get('failed', 0)} failed)")
+            if all(r.state in ("success", "failed") for r in results) or time.monotonic() > deadline:
+                break
+            time.sleep(2.0)
+    return summarise(console, results, len(broken), time.monotonic() - started, config)
+
+
+def summarise(console: Console, results: list, broken: int, elapsed: float, config: EmbeddedConfig) -> int:
+    per_tenant: dict[str, list] = defaultdict(list)
+    for result in results:
+        per_tenant[result.tenant].append(result)
+    table = Table(title="fleet run")
+    for column in ("tenant", "pipelines", "succeeded", "failed", "duration"):
+        table.add_column(column, justify="left" if column == "tenant" else "right")
+    for tenant, items in sorted(per_tenant.items()):
+        ok = sum(r.state == "success" for r in items)
+        bad = len(items) - ok
+        longest = max((r.seconds or 0.0 for r in items), default=0.0)
+        table.add_row(tenant, str(len(items)), str(ok), f"[red]{bad}[/red]" if bad else "0", f"{longest:.0f}s")
+    console.print(table)
+    failed = [r for r in results if r.state != "success"]
+    for result in failed:
+        console.print(f"[red]{result.state}[/red] {result.dag_id}: failed tasks {', '.join(result.failed_tasks) or '-'} "
+                      f"(logs: {config.api_url}/dags/{result.dag_id})")
+    console.print(f"{len(results) - len(failed)} of {len(results)} pipelines succeeded in {elapsed:.0f}s"
+                  + (f"; {broken} skipped for invalid specs" if broken else ""))
+    console.print(f"Airflow UI {config.api_url}, MLflow {config.mlflow_url}; `modelfleet down` stops the platform")
+    return 1 if failed or broken else 0

@@ -1,0 +1,61 @@
+"""The `modelfleet` command: run the fleet, start and stop the embedded platform, check specs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime, timedelta, timezone
+
+from rich.console import Console
+
+console = Console(highlight=False)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modelfleet", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start the embedded platform (Airflow + MLflow on localhost)")
+    sub.add_parser("down", help="stop everything `up` started")
+    sub.add_parser("status", help="show which components run and their health")
+    run = sub.add_parser("run", help="run every fleet pipeline for one logical date and summarise")
+    run.add_argument("--date", type=date.fromisoformat, default=None, help="logical date YYYY-MM-DD (default: yesterday, UTC)")
+    run.add_argument("--tenant", action="append", help="only this tenant's pipelines (repeatable)")
+    run.add_argument("--pipeline", action="append", help="only this dag id (repeatable)")
+    run.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the runs (default 3600)")
+    validate = sub.add_parser("validate", help="check all specs, or one tenant's (exit 1 on any problem)")
+    validate.add_argument("path", nargs="?", help="tenants/<team> or a spec file; default: every tenant")
+    codeowners = sub.add_parser("codeowners", help="write or check CODEOWNERS from the tenants' owners")
+    codeowners.add_argument("--check", action="store_true", help="exit 1 if CODEOWNERS is out of date")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            from modelfleet.cli.validate import main as validate_main
+
+            return validate_main(args.path, console)
+        if args.command == "codeowners":
+            from modelfleet.cli.codeowners import main as codeowners_main
+
+            return codeowners_main(args.check, console)
+        from modelfleet.cli import lifecycle
+
+        if args.command == "up":
+            return lifecycle.up(console)
+        if args.command == "down":
+            return lifecycle.down(console)
+        if args.command == "status":
+            return lifecycle.status(console)
+        if args.command == "run":
+            logical_date = args.date or (datetime.now(timezone.utc).date() - timedelta(days=1))
+            return lifecycle.run(console, logical_date, args.tenant, args.pipeline, args.timeout)
+    except KeyboardInterrupt:
+        console.print("interrupted; the platform keeps running (`modelfleet down` stops it)")
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Platform-wide policy for every pipeline task: retries, backoff, timeouts, alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from modelfleet.notifiers.tenant_alert import TenantAlertNotifier
+from modelfleet.specs.tenant import TenantSpec
+
+START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+RETRY_DELAY = timedelta(seconds=20)
+BACKOFF_MULTIPLIER = 2.0
+MAX_RETRY_DELAY = timedelta(minutes=30)
+TASK_TIMEOUT = timedelta(minutes=30)
+
+
+def tenant_tags(tenant: TenantSpec) -> list[str]:
+    return [f"tenant:{tenant.id}", f"tier:{tenant.priority_tier}"]
+
+
+def default_args(tenant: TenantSpec, owners: list[str], retries: int) -> dict[str, Any]:
+    """Arguments every task of a tenant's pipeline starts from."""
+    return {
+        "owner": ",".join(owners),
+        "retries": retries,
+        "retry_delay": RETRY_DELAY,
+        "retry_exponential_backoff": BACKOFF_MULTIPLIER,
+        "max_retry_delay": MAX_RETRY_DELAY,
+        "execution_timeout": TASK_TIMEOUT,
+        "priority_weight": tenant.priority_weight,
+        "weight_rule": "absolute",
+        "queue": "cpu",
+        "on_failure_callback": [
+            TenantAlertNotifier(tenant_id=tenant.id, webhook_conn_id=tenant.alerts.slack_conn_id)
+        ],
+    }

@@ -1,0 +1,46 @@
+"""Every pipeline of every tenant as a DAG, isolated from each other's failures."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from airflow.sdk import DAG, get_parsing_context
+
+from modelfleet.dag_factory.pipeline import build_pipeline_dag
+from modelfleet.dag_factory.placeholder import build_placeholder_dag
+from modelfleet.specs.loader import BrokenPipeline, PipelineSpec, load_fleet
+
+log = logging.getLogger(__name__)
+
+
+def build_fleet_dags(tenants: Path | None = None) -> dict[str, DAG]:
+    """dag_id -> DAG for all specs, valid or placeholder, in sorted order.
+
+    When a worker parses the file to run one task, only that task's DAG is
+    built (get_parsing_context). A pipeline whose spec is valid but whose DAG
+    cannot be built still gets a placeholder, so one bad pipeline never costs
+    the others their DAGs.
+    """
+    wanted = get_parsing_context().dag_id
+    fleet = load_fleet(tenants)
+    dags: dict[str, DAG] = {}
+    items: list[PipelineSpec | BrokenPipeline] = sorted([*fleet.pipelines, *fleet.broken], key=lambda p: p.dag_id)
+    for item in items:
+        if wanted and item.dag_id != wanted:
+            continue
+        if isinstance(item, BrokenPipeline):
+            dags[item.dag_id] = build_placeholder_dag(item)
+            continue
+        try:
+            dags[item.dag_id] = build_pipeline_dag(item)
+        except Exception as exc:  # noqa: BLE001 - isolate this pipeline, keep the rest
+            log.exception("pipeline %s could not be built", item.dag_id)
+            from modelfleet.specs.errors import problem
+
+            dags[item.dag_id] = build_placeholder_dag(
+                BrokenPipeline(item.tenant.id, item.model.name, item.file, [
+                    problem(item.file, "", f"DAG could not be built: {exc}", "report to platform on-call with this message")
+                ])
+            )
+    return dags

@@ -1,0 +1,86 @@
+"""One DAG per model spec: sensor -> validate -> features -> train -> evaluate -> register -> deploy.
+
+Runs at parse time for every pipeline, so it only wires operators: no I/O,
+no heavy imports, nothing that needs a connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, Asset, Param
+
+from modelfleet.dag_factory.defaults import START_DATE, default_args, tenant_tags
+from modelfleet.dag_factory.docs import pipeline_doc
+from modelfleet.operators.deploy import DeployModelOperator
+from modelfleet.operators.evaluate import EvaluateModelOperator
+from modelfleet.operators.features import BuildFeaturesOperator
+from modelfleet.operators.register import RegisterModelOperator
+from modelfleet.operators.train import TrainModelOperator
+from modelfleet.operators.validate_data import ValidateDataOperator
+from modelfleet.scheduling.capacity import gpu_pool_name
+from modelfleet.sensors.data_file import DataFileSensor
+from modelfleet.specs.loader import PipelineSpec
+from modelfleet.specs.model import Resources
+
+
+def schedule_for(pipeline: PipelineSpec) -> Any:
+    schedule = pipeline.model.schedule
+    if isinstance(schedule, str):
+        return None if schedule == "@once" else schedule
+    return [Asset(name=schedule.asset, uri=f"modelfleet://{pipeline.tenant.id}/{schedule.asset}")]
+
+
+def resource_args(resources: Resources) -> dict[str, Any]:
+    """Queue, pool and timeout of a training task: k GPUs take k slots of their class's pool."""
+    args: dict[str, Any] = {"queue": resources.queue, "execution_timeout": resources.timeout}
+    if resources.device == "gpu":
+        args.update(pool=gpu_pool_name(resources.gpu_class or "a10g"), pool_slots=resources.gpus)
+    return args
+
+
+def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
+    spec, tenant = pipeline.model, pipeline.tenant
+    ids = {"tenant_id": tenant.id, "model_name": spec.name}
+    with DAG(
+        dag_id=pipeline.dag_id,
+        schedule=schedule_for(pipeline),
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=[*tenant_tags(tenant), f"framework:{spec.framework}", *spec.tags],
+        doc_md=pipeline_doc(pipeline),
+        description=(spec.description or f"{spec.task} model of {tenant.name}")[:200],
+        default_args=default_args(tenant, pipeline.owners, spec.retries),
+        params={
+            "deploy": Param(True, type="boolean", description="Move the champion alias when the challenger wins."),
+        },
+    ) as dag:
+        sensor = DataFileSensor(
+            task_id="wait_for_data",
+            path=pipeline.data_path.replace("{ds}", "{{ ds }}"),
+            min_size_bytes=spec.data.min_size_bytes,
+            max_age=spec.data.max_age,
+        )
+        validate = ValidateDataOperator(task_id="validate_data", **ids)
+        features = BuildFeaturesOperator(task_id="build_features", **ids)
+        trainers = []
+        if spec.partitions:
+            trainers.append(
+                TrainModelOperator.partial(task_id="train", candidate="main", **ids, **resource_args(spec.training.resources))
+                .expand(partition=spec.partitions.values)
+            )
+        else:
+            trainers.append(TrainModelOperator(task_id="train", candidate="main", **ids, **resource_args(spec.training.resources)))
+            for candidate in spec.candidates:
+                trainers.append(
+                    TrainModelOperator(
+                        task_id=f"train_{candidate.name}", candidate=candidate.name, **ids, **resource_args(candidate.resources)
+                    )
+                )
+        evaluate = EvaluateModelOperator(task_id="evaluate", train_task_ids=[t.task_id for t in trainers], **ids)
+        register = RegisterModelOperator(task_id="register", **ids)
+        deploy = DeployModelOperator(task_id="deploy", **ids)
+        sensor >> validate >> features >> trainers
+        trainers >> evaluate >> register >> deploy
+    return dag

@@ -1,0 +1,29 @@
+"""A broken spec still shows up in the UI: a paused, clearly marked DAG carrying the error."""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG
+
+from modelfleet.dag_factory.defaults import START_DATE
+from modelfleet.dag_factory.docs import broken_doc
+from modelfleet.operators.spec_error import SpecErrorOperator
+from modelfleet.specs.loader import BrokenPipeline
+
+BROKEN_TAG = "broken-spec"
+
+
+def build_placeholder_dag(broken: BrokenPipeline) -> DAG:
+    message = "\n".join(str(p) for p in broken.problems)
+    with DAG(
+        dag_id=broken.dag_id,
+        schedule=None,
+        start_date=START_DATE,
+        catchup=False,
+        is_paused_upon_creation=True,
+        tags=[f"tenant:{broken.tenant_id}", BROKEN_TAG],
+        doc_md=broken_doc(broken),
+        description=f"BROKEN SPEC: {message}"[:200],
+        default_args={"owner": broken.tenant_id, "retries": 0},
+    ) as dag:
+        SpecErrorOperator(task_id="spec_error", message=message)
+    return dag

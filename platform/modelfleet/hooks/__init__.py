@@ -1,0 +1,1 @@
+"""Airflow hooks: thin clients whose secrets come only from connections."""

@@ -1,0 +1,76 @@
+"""MLflow tracking and model registry, with the server URI from an Airflow connection.
+
+The embedded default starts an MLflow server on loopback and exports the
+connection `mlflow_default`; elsewhere operators point the connection at
+their tracking server. Aliases (`champion`, `challenger`), never stages.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+
+
+class MlflowRegistryHook(BaseHook):
+    conn_name_attr = "mlflow_conn_id"
+    default_conn_name = "mlflow_default"
+    conn_type = "http"
+    hook_name = "MLflow tracking and registry"
+
+    def __init__(self, *, mlflow_conn_id: str = default_conn_name, tracking_uri: str | None = None) -> None:
+        super().__init__()
+        self.mlflow_conn_id = mlflow_conn_id
+        self._explicit_uri = tracking_uri
+
+    @cached_property
+    def tracking_uri(self) -> str:
+        if self._explicit_uri:
+            return self._explicit_uri
+        try:
+            conn = self.get_connection(self.mlflow_conn_id)
+        except Exception:  # noqa: BLE001 - no connection: fall back to the environment
+            return os.environ["MLFLOW_TRACKING_URI"]
+        port = f":{conn.port}" if conn.port else ""
+        return f"{conn.schema or conn.conn_type or 'http'}://{conn.host}{port}"
+
+    @cached_property
+    def client(self) -> Any:
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    def activate(self) -> None:
+        """Point the fluent mlflow API (start_run, log_model) at this server."""
+        import mlflow
+
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+
+    def alias_version(self, name: str, alias: str) -> Any | None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client.get_model_version_by_alias(name, alias)
+        except MlflowException:
+            return None
+
+    def ensure_registered_model(self, name: str, tags: dict[str, str]) -> None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self.client.get_registered_model(name)
+        except MlflowException:
+            self.client.create_registered_model(name, tags=tags)
+
+    def version_for_logical_date(self, name: str, logical_date: str) -> Any | None:
+        """The version a previous run of this logical date registered, if any (idempotent reruns)."""
+        for version in self.client.search_model_versions(f"name='{name}'"):
+            if version.tags.get("logical_date") == logical_date:
+                return version
+        return None

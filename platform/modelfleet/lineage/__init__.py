@@ -1,0 +1,1 @@
+"""Lineage: which data and code produced which model."""

@@ -1,0 +1,1 @@
+"""Notifiers that route a pipeline's events to its own team."""

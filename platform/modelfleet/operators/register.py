@@ -1,0 +1,38 @@
+"""Register the winning candidate as a model version with alias `challenger` (once per logical date)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelfleet.operators.evaluate import REJECT
+from modelfleet.operators.stage import PipelineStageOperator
+
+
+class RegisterModelOperator(PipelineStageOperator):
+    ui_color = "#e8eaed"
+
+    def execute(self, context: Any) -> dict[str, dict[str, Any]]:
+        from modelfleet.hooks.mlflow_registry import CHALLENGER, MlflowRegistryHook
+
+        hook = MlflowRegistryHook()
+        decisions: dict[str, dict[str, Any]] = context["ti"].xcom_pull(task_ids="evaluate") or {}
+        registered: dict[str, dict[str, Any]] = {}
+        for name, decision in sorted(decisions.items()):
+            if decision["decision"] == REJECT:
+                self.log.warning("%s: not registered: %s", name, decision["reason"])
+                continue
+            hook.ensure_registered_model(name, {"tenant": self.tenant_id, "dag_id": self.pipeline.dag_id})
+            version = hook.version_for_logical_date(name, context["ds"])
+            if version is None:
+                version = hook.client.create_model_version(
+                    name=name, source=decision["model_uri"], run_id=decision["run_id"],
+                    tags={"logical_date": context["ds"], "decision": decision["decision"], "candidate": decision["candidate"]},
+                    description=decision["reason"],
+                )
+                self.log.info("%s: registered version %s from run %s", name, version.version, decision["run_id"])
+            else:
+                self.log.info("%s: version %s already registered for %s; reusing it", name, version.version, context["ds"])
+            hook.client.set_registered_model_alias(name, CHALLENGER, version.version)
+            registered[name] = {"version": str(version.version), "decision": decision["decision"],
+                                "partition": decision.get("partition")}
+        return registered

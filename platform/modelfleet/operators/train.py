@@ -1,0 +1,100 @@
+"""Train one candidate (optionally one partition) and track it in MLflow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from modelfleet.operators.stage import PipelineStageOperator
+
+HOLDOUT_FRACTION = 0.2
+
+
+def registered_model_name(dag_id: str, partition: str | None) -> str:
+    return f"{dag_id}__{partition}" if partition else dag_id
+
+
+class TrainModelOperator(PipelineStageOperator):
+    """Fits the spec's framework (or a challenger's) and logs params, per-epoch metrics and the model.
+
+    The hold-out split is seeded, so every candidate and the champion are
+    scored on the same rows. Returns a small XCom: run id, model URI, metric.
+    """
+
+    template_fields: Sequence[str] = ("partition",)
+    ui_color = "#f3e8fd"
+
+    def __init__(self, *, candidate: str = "main", partition: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.candidate = candidate
+        self.partition = partition
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        import mlflow
+        import numpy as np
+        import pandas as pd
+        from mlflow.models import infer_signature
+
+        from modelfleet.hooks.mlflow_registry import MlflowRegistryHook
+        from modelfleet.lineage.versions import code_revision, file_sha256
+        from modelfleet.io import rendered_data_path
+        from modelfleet.training.base import get_trainer
+        from modelfleet.training.encoding import FeatureEncoder
+        from modelfleet.training.metrics import score
+        from modelfleet.training.pyfunc import FleetModel
+
+        pipeline, spec = self.pipeline, self.pipeline.model
+        framework, hyperparameters = spec.framework, dict(spec.training.hyperparameters)
+        for candidate in spec.candidates:
+            if candidate.name == self.candidate:
+                framework, hyperparameters = candidate.framework, dict(candidate.hyperparameters)
+        run_dir = self.run_dir(context)
+        frame = pd.read_parquet(run_dir / "training_set.parquet")
+        if self.partition and spec.partitions:
+            frame = frame[frame[spec.partitions.key].astype(str) == str(self.partition)].reset_index(drop=True)
+        rng = np.random.default_rng(spec.training.seed)
+        holdout_mask = rng.random(len(frame)) < HOLDOUT_FRACTION
+        train, holdout = frame[~holdout_mask], frame[holdout_mask]
+        suffix = f"_{self.partition}" if self.partition else ""
+        holdout.to_parquet(run_dir / f"holdout{suffix}.parquet", index=False)
+
+        encoder = FeatureEncoder.from_spec(spec)
+        label = spec.features.label
+        x_train, y_train = encoder.transform(train), train[label].to_numpy(dtype=float)
+        x_hold, y_hold = encoder.transform(holdout), holdout[label].to_numpy(dtype=float)
+        group_key = spec.features.join_keys[0]
+        trainer = get_trainer(framework)
+
+        hook = MlflowRegistryHook()
+        hook.activate()
+        model_name = registered_model_name(pipeline.dag_id, self.partition)
+        mlflow.set_experiment(pipeline.dag_id)
+        data_path = rendered_data_path(pipeline, context["ds"])
+        with mlflow.start_run(run_name=f"{context['ds']}-{self.candidate}{suffix}") as run:
+            mlflow.set_tags({
+                "tenant": pipeline.tenant.id, "dag_id": pipeline.dag_id, "candidate": self.candidate,
+                "framework": framework, "logical_date": context["ds"], "partition": self.partition or "",
+                "airflow_run_id": context["run_id"], "data_path": data_path,
+                "data_version": file_sha256(data_path), "code_version": code_revision(),
+            })
+            mlflow.log_params({**hyperparameters, "seed": spec.training.seed, "rows_train": len(train), "rows_holdout": len(holdout)})
+            model = trainer.fit(
+                x_train, y_train, x_hold, y_hold, task=spec.task, hyperparameters=hyperparameters,
+                seed=spec.training.seed, log_epoch=lambda step, values: mlflow.log_metrics(values, step=step),
+                groups_train=train[group_key].to_numpy() if spec.task == "ranking" else None,
+            )
+            predictions = trainer.predict(model, x_hold)
+            groups = holdout[group_key].to_numpy() if spec.task == "ranking" else None
+            value = score(spec.evaluation.metric, y_hold, predictions, groups)
+            mlflow.log_metric(f"holdout_{spec.evaluation.metric}", value)
+            example = holdout[encoder.columns].head(5)
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=FleetModel(framework, encoder, model),
+                signature=infer_signature(example, trainer.predict(model, encoder.transform(example))),
+                input_example=example,
+                pip_requirements=[*trainer.pip_requirements(), f"pandas=={pd.__version__}", "modelfleet"],
+            )
+        self.log.info("%s %s%s: holdout %s = %.4f (run %s)", model_name, self.candidate, suffix, spec.evaluation.metric, value, run.info.run_id)
+        return {"run_id": run.info.run_id, "model_uri": info.model_uri, "metric": value, "candidate": self.candidate,
+                "partition": self.partition, "model_name": model_name}

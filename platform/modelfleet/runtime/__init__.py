@@ -1,0 +1,1 @@
+"""The embedded default: Airflow + MLflow on one machine, started and stopped as process groups."""

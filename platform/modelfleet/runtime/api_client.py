@@ -1,0 +1,82 @@
+"""A small client for Airflow's public REST API (v2), authenticated as the embedded admin."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+
+import httpx
+
+from modelfleet.runtime.config import EmbeddedConfig
+
+
+class AirflowApiError(RuntimeError):
+    pass
+
+
+class AirflowApi:
+    def __init__(self, config: EmbeddedConfig, timeout: float = 30.0) -> None:
+        self.config = config
+        self.http = httpx.Client(base_url=config.api_url, timeout=timeout)
+
+    @cached_property
+    def token(self) -> str:
+        passwords = json.loads(self.config.passwords_file.read_text())
+        response = self.http.post("/auth/token", json={"username": "admin", "password": passwords["admin"]})
+        if response.status_code >= 400:
+            raise AirflowApiError(f"login to {self.config.api_url} failed: {response.status_code} {response.text[:200]}")
+        return response.json()["access_token"]
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, f"/api/v2{path}", headers={"Authorization": f"Bearer {self.token}"}, **kwargs)
+        if response.status_code >= 400:
+            raise AirflowApiError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        return response.json() if response.content else None
+
+    def health(self) -> dict[str, Any]:
+        return self.http.get("/api/v2/monitor/health").json()
+
+    def dag_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            page = self.request("GET", "/dags", params={"limit": 100, "offset": offset})
+            ids.update(d["dag_id"] for d in page["dags"])
+            offset += 100
+            if offset >= page["total_entries"]:
+                return ids
+
+    def import_errors(self) -> list[dict[str, Any]]:
+        return self.request("GET", "/importErrors", params={"limit": 100})["import_errors"]
+
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        self.request("PATCH", f"/dags/{dag_id}", json={"is_paused": paused})
+
+    def get_run(self, dag_id: str, run_id: str) -> dict[str, Any] | None:
+        try:
+            return self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+        except AirflowApiError as exc:
+            if ": 404 " in str(exc):
+                return None
+            raise
+
+    def trigger(self, dag_id: str, run_id: str, logical_date: str, conf: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.request("POST", f"/dags/{dag_id}/dagRuns", json={"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {}})
+
+    def clear_failed(self, dag_id: str, run_id: str) -> None:
+        self.request("POST", f"/dags/{dag_id}/clearTaskInstances", json={
+            "dry_run": False, "dag_run_id": run_id, "only_failed": True, "reset_dag_runs": True,
+        })
+
+    def task_instances(self, dag_ids: list[str], run_ids: list[str]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = self.request("POST", "/dags/~/dagRuns/~/taskInstances/list", json={
+                "dag_ids": dag_ids, "dag_run_ids": run_ids, "page_offset": offset, "page_limit": 100,
+            })
+            found.extend(page["task_instances"])
+            offset += 100
+            if offset >= page["total_entries"]:
+                return found

@@ -1,0 +1,110 @@
+"""Configuration of the embedded platform: ports, folders and the environment of every component."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelfleet import paths
+
+
+@dataclass(frozen=True)
+class EmbeddedConfig:
+    home: Path
+    api_port: int
+    mlflow_port: int
+    parallelism: int
+
+    @classmethod
+    def from_env(cls) -> EmbeddedConfig:
+        return cls(
+            home=paths.state_dir(),
+            api_port=int(os.environ.get("MODELFLEET_API_PORT", "8080")),
+            mlflow_port=int(os.environ.get("MODELFLEET_MLFLOW_PORT", "5055")),
+            # LocalExecutor starts `parallelism` workers: on 2 cores 32 would thrash.
+            parallelism=int(os.environ.get("MODELFLEET_PARALLELISM", str(max(2, min(8, 2 * (os.cpu_count() or 2)))))),
+        )
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def pid_dir(self) -> Path:
+        return self.home / "pids"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.home / "mlflow"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def mlflow_url(self) -> str:
+        return f"http://127.0.0.1:{self.mlflow_port}"
+
+    @property
+    def passwords_file(self) -> Path:
+        return self.airflow_home / "simple_auth_manager_passwords.json.generated"
+
+    def secret(self, name: str) -> str:
+        """A random secret created once and kept in the state folder (shared by all components)."""
+        path = self.home / f".{name}"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def environment(self) -> dict[str, str]:
+        """Environment of every Airflow component and task: SQLite, LocalExecutor, loopback only."""
+        bin_dir = str(Path(sys.executable).parent)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+        env.update({
+            "PATH": f"{bin_dir}:{env.get('PATH', '')}",
+            "AIRFLOW_HOME": str(self.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(paths.repo_root() / "dags"),
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
+            "AIRFLOW__CORE__FERNET_KEY": self.fernet_key(),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}",
+            "AIRFLOW__API__BASE_URL": self.api_url,
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API_AUTH__JWT_SECRET": self.secret("jwt_secret"),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "1200",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.airflow_home / "logs"),
+            "AIRFLOW_CONN_MLFLOW_DEFAULT": self.mlflow_url,
+            "MLFLOW_TRACKING_URI": self.mlflow_url,
+            "MODELFLEET_HOME": str(self.home),
+            "MODELFLEET_REPO": str(paths.repo_root()),
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    def fernet_key(self) -> str:
+        path = self.home / ".fernet_key"
+        if not path.exists():
+            from cryptography.fernet import Fernet
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        return path.read_text().strip()

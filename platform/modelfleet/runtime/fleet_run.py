@@ -1,0 +1,85 @@
+"""`modelfleet run`: every fleet DAG for one logical date, on the embedded platform, with progress."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from modelfleet.runtime.api_client import AirflowApi
+
+FINISHED_TI = {"success", "failed", "skipped", "upstream_failed", "removed"}
+FINISHED_RUN = {"success", "failed"}
+
+
+def run_id_for(logical_date: date) -> str:
+    return f"modelfleet__{logical_date.isoformat()}"
+
+
+@dataclass
+class PipelineResult:
+    dag_id: str
+    tenant: str
+    state: str
+    started: datetime | None = None
+    ended: datetime | None = None
+    failed_tasks: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started and self.ended:
+            return (self.ended - self.started).total_seconds()
+        return None
+
+
+def wait_for_dags(api: AirflowApi, expected: set[str], timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        missing = expected - api.dag_ids()
+        if not missing:
+            return
+        time.sleep(2.0)
+    errors = "; ".join(e.get("filename", "?") + ": " + e.get("stack_trace", "")[-300:] for e in api.import_errors())
+    raise TimeoutError(f"DAGs not parsed after {timeout:.0f}s: {sorted(missing)[:10]} ... import errors: {errors or 'none'}")
+
+
+def start_runs(api: AirflowApi, dag_ids: list[str], logical_date: date) -> dict[str, str]:
+    """Trigger (or replay the failed part of) one run per DAG; idempotent for the same logical date."""
+    run_id = run_id_for(logical_date)
+    stamp = datetime(logical_date.year, logical_date.month, logical_date.day, tzinfo=timezone.utc).isoformat()
+    actions = {}
+    for dag_id in dag_ids:
+        existing = api.get_run(dag_id, run_id)
+        if existing is None:
+            api.trigger(dag_id, run_id, stamp)
+            actions[dag_id] = "triggered"
+        elif existing["state"] == "failed":
+            api.clear_failed(dag_id, run_id)
+            actions[dag_id] = "replaying failed tasks"
+        else:
+            actions[dag_id] = f"already {existing['state']}"
+        api.set_paused(dag_id, False)
+    return actions
+
+
+def collect(api: AirflowApi, dag_ids: list[str], logical_date: date) -> tuple[list[PipelineResult], Counter]:
+    run_id = run_id_for(logical_date)
+    tis = api.task_instances(dag_ids, [run_id])
+    counts: Counter = Counter(ti["state"] or "none" for ti in tis)
+    failed: dict[str, list[str]] = {}
+    for ti in tis:
+        if ti["state"] in ("failed", "upstream_failed"):
+            failed.setdefault(ti["dag_id"], []).append(ti["task_id"])
+    results = []
+    for dag_id in dag_ids:
+        run = api.get_run(dag_id, run_id) or {}
+        results.append(PipelineResult(
+            dag_id, dag_id.split("__", 1)[0], run.get("state", "missing"),
+            _ts(run.get("start_date")), _ts(run.get("end_date")), sorted(failed.get(dag_id, [])),
+        ))
+    return results, counts
+
+
+def _ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None

@@ -1,0 +1,152 @@
+"""`modelfleet up`, `down` and `status`: the embedded platform's lifecycle."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelfleet import paths
+from modelfleet.runtime import processes
+from modelfleet.runtime.config import EmbeddedConfig
+from modelfleet.scheduling.capacity import load_capacity, pool_definitions
+
+AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
+COMPONENTS = ("mlflow", *AIRFLOW_COMPONENTS)
+
+
+class PlatformError(RuntimeError):
+    """A problem the person at the terminal can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class ComponentState:
+    name: str
+    pid: int | None
+    running: bool
+
+
+def component_argv(name: str, config: EmbeddedConfig) -> list[str]:
+    bin_dir = Path(sys.executable).parent
+    if name == "mlflow":
+        return [
+            str(bin_dir / "mlflow"), "server",
+            "--backend-store-uri", f"sqlite:///{config.mlflow_dir / 'mlflow.db'}",
+            "--artifacts-destination", str(config.mlflow_dir / "artifacts"),
+            "--serve-artifacts", "--host", "127.0.0.1", "--port", str(config.mlflow_port), "--workers", "1",
+        ]
+    return [str(bin_dir / "airflow"), name]
+
+
+def states(config: EmbeddedConfig) -> list[ComponentState]:
+    result = []
+    for name in COMPONENTS:
+        pid = processes.read_pid(config.pid_dir, name)
+        result.append(ComponentState(name, pid, pid is not None and processes.group_alive(pid)))
+    return result
+
+
+def airflow(config: EmbeddedConfig, *args: str, timeout: float = 300) -> str:
+    """Run an `airflow` CLI command against the embedded platform; its output on failure."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), *args], env=config.environment(),
+        capture_output=True, text=True, timeout=timeout, cwd=paths.repo_root(),
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise PlatformError(f"`airflow {' '.join(args)}` failed:\n{tail}")
+    return result.stdout
+
+
+def sync_pools(config: EmbeddedConfig) -> list[str]:
+    """Generate pools from infra/capacity.yaml and import them in one call."""
+    pools = pool_definitions(load_capacity())
+    path = config.airflow_home / "pools.json"
+    path.write_text(json.dumps({p.name: {"slots": p.slots, "description": p.description, "include_deferred": False} for p in pools}))
+    airflow(config, "pools", "import", str(path))
+    return [f"{p.name}={p.slots}" for p in pools]
+
+
+def _check_ports(config: EmbeddedConfig, missing: list[str]) -> None:
+    ports = {"api-server": config.api_port, "mlflow": config.mlflow_port}
+    for name, port in ports.items():
+        if name in missing and processes.port_in_use(port):
+            variable = "MODELFLEET_API_PORT" if name == "api-server" else "MODELFLEET_MLFLOW_PORT"
+            raise PlatformError(
+                f"port {port} (for {name}) is already in use by a process modelfleet did not start.\n"
+                f"Stop it (e.g. `fuser -k {port}/tcp` or `ss -ltnp 'sport = :{port}'` to find it), "
+                f"or choose another port: {variable}=<port> modelfleet up"
+            )
+
+
+def wait_healthy(config: EmbeddedConfig, timeout: float = 180.0, progress: object = None) -> dict:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    last: object = "no answer"
+    while time.monotonic() < deadline:
+        for state in states(config):
+            if not state.running:
+                raise PlatformError(
+                    f"{state.name} exited during start-up; its log: {config.log_dir / (state.name + '.log')}\n"
+                    "Run `modelfleet down` and then `modelfleet up` again."
+                )
+        try:
+            health = httpx.get(f"{config.api_url}/api/v2/monitor/health", timeout=3).json()
+            mlflow_ok = httpx.get(f"{config.mlflow_url}/health", timeout=3).status_code == 200
+            statuses = {k: v.get("status") for k, v in health.items() if isinstance(v, dict)}
+            if mlflow_ok and statuses and all(s == "healthy" for s in statuses.values()):
+                return health
+            last = {**statuses, "mlflow": "healthy" if mlflow_ok else "starting"}
+        except (httpx.HTTPError, ValueError) as exc:
+            last = exc
+        time.sleep(1.0)
+    raise PlatformError(f"platform not healthy after {timeout:.0f}s (last: {last}); logs in {config.log_dir}")
+
+
+def up(config: EmbeddedConfig, say: object = print) -> dict:
+    """Start what is not running (idempotent): migrate, sync pools, start components, wait for health."""
+    for state in states(config):
+        if state.pid is not None and not state.running:
+            say(f"removing stale pid file of {state.name} (pid {state.pid} is gone)")
+            processes.pid_file(config.pid_dir, state.name).unlink(missing_ok=True)
+    missing = [s.name for s in states(config) if not s.running]
+    if not missing:
+        say("modelfleet is already up")
+        return wait_healthy(config)
+    running = [s.name for s in states(config) if s.running]
+    if running:
+        say(f"partly running ({', '.join(running)}); starting the rest: {', '.join(missing)}")
+    _check_ports(config, missing)
+    config.mlflow_dir.mkdir(parents=True, exist_ok=True)
+    config.airflow_home.mkdir(parents=True, exist_ok=True)
+    say("migrating the metadata database (SQLite)")
+    airflow(config, "db", "migrate")
+    say("syncing pools from infra/capacity.yaml: " + ", ".join(sync_pools(config)))
+    env = config.environment()
+    for name in COMPONENTS:
+        if name in missing:
+            processes.start(processes.Component(name, component_argv(name, config)), env, config.pid_dir, config.log_dir, paths.repo_root())
+            say(f"started {name}")
+    return wait_healthy(config)
+
+
+def down(config: EmbeddedConfig, say: object = print) -> list[str]:
+    stopped = []
+    for name in reversed(COMPONENTS):
+        if processes.stop(config.pid_dir, name):
+            stopped.append(name)
+            say(f"stopped {name}")
+    if not stopped:
+        say("modelfleet is not running")
+    return stopped
+
+
+def admin_password(config: EmbeddedConfig) -> str:
+    try:
+        return json.loads(config.passwords_file.read_text())["admin"]
+    except (FileNotFoundError, KeyError, ValueError):
+        return f"(see {config.passwords_file})"

@@ -1,0 +1,115 @@
+"""Start each component in its own process group, remember it in a pid file, stop the whole group.
+
+`airflow standalone` leaves children behind on SIGTERM; a process group per
+component (start_new_session) lets `down` stop a component with everything
+it spawned (LocalExecutor workers, gunicorn/uvicorn workers, task runners).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    argv: list[str]
+
+
+def pid_file(pid_dir: Path, name: str) -> Path:
+    return pid_dir / f"{name}.pid"
+
+
+def read_pid(pid_dir: Path, name: str) -> int | None:
+    try:
+        return int(pid_file(pid_dir, name).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive; its group may still be
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start(component: Component, env: dict[str, str], pid_dir: Path, log_dir: Path, cwd: Path) -> int:
+    pid_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"{component.name}.log", "ab") as log:
+        process = subprocess.Popen(
+            component.argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    pid_file(pid_dir, component.name).write_text(str(process.pid))
+    return process.pid
+
+
+def stop(pid_dir: Path, name: str, grace_seconds: float = 20.0) -> bool:
+    """SIGTERM the component's group, SIGKILL what is left after the grace period. True if it was running."""
+    pid = read_pid(pid_dir, name)
+    path = pid_file(pid_dir, name)
+    if pid is None:
+        path.unlink(missing_ok=True)
+        return False
+    was_running = group_alive(pid)
+    if was_running:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + grace_seconds
+        while group_alive(pid) and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.2)
+        if group_alive(pid):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            while group_alive(pid) and time.monotonic() < deadline + 5:
+                _reap(pid)
+                time.sleep(0.1)
+    _reap(pid)
+    path.unlink(missing_ok=True)
+    return was_running
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0

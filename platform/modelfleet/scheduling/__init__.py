@@ -1,0 +1,1 @@
+"""GPU capacity, pools and priorities: how pipelines share scarce devices."""

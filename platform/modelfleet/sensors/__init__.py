@@ -1,0 +1,1 @@
+"""Sensors that wait without holding a worker slot."""

@@ -1,0 +1,1 @@
+"""Training behind one interface: xgboost and torch, packaged as MLflow pyfunc models."""

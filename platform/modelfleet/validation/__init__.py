@@ -1,0 +1,1 @@
+"""Data-quality checks built from a spec's validation rules."""

@@ -1,0 +1,101 @@
+"""Validate a frame against a spec's rules with pandera and summarise the result.
+
+pandera does the column checks (dtype, nulls, ranges, categories, mean/std);
+the frame-level rules (row count, duplicates, freshness) are pandera
+DataFrame checks too, so one lazy validation collects every violation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from modelfleet.specs.model import ColumnRule, ValidationRules
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_PANDERA_DTYPES = {"int": "int64", "float": "float64", "str": "str", "category": "str", "bool": "bool", "datetime": None}
+
+
+@dataclass
+class ValidationReport:
+    passed: bool
+    rows: int
+    checks: int
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def quality_score(self) -> float:
+        """Share of checks that passed (1.0 = clean); routes the run in the quality gate."""
+        failed = len({(v["column"], v["check"]) for v in self.violations})
+        return round(1.0 - failed / self.checks, 4) if self.checks else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "quality_score": self.quality_score}
+
+    def summary(self, limit: int = 20) -> str:
+        head = f"{'PASSED' if self.passed else 'FAILED'}: {self.rows} rows, {self.checks} checks, quality score {self.quality_score}"
+        lines = [head] + [f"  - {v['column']}: {v['check']} (e.g. {v['example']!r}, {v['count']} rows)" for v in self.violations[:limit]]
+        if len(self.violations) > limit:
+            lines.append(f"  ... and {len(self.violations) - limit} more (see the report artifact)")
+        return "\n".join(lines)
+
+
+def _column(rule: ColumnRule) -> Any:
+    import pandera.pandas as pa
+
+    checks = []
+    if rule.min is not None:
+        checks.append(pa.Check.ge(rule.min, name=f"min {rule.min}"))
+    if rule.max is not None:
+        checks.append(pa.Check.le(rule.max, name=f"max {rule.max}"))
+    if rule.allowed is not None:
+        checks.append(pa.Check.isin(rule.allowed, name="allowed values"))
+    if rule.mean_between is not None:
+        lo, hi = rule.mean_between
+        checks.append(pa.Check(lambda s, lo=lo, hi=hi: lo <= s.mean() <= hi, name=f"mean between {lo} and {hi}"))
+    if rule.std_between is not None:
+        lo, hi = rule.std_between
+        checks.append(pa.Check(lambda s, lo=lo, hi=hi: lo <= s.std() <= hi, name=f"std between {lo} and {hi}"))
+    dtype = _PANDERA_DTYPES[rule.dtype] if rule.dtype != "datetime" else pa.DateTime
+    # Non-nullable columns reject nulls; nullable ones may hold nulls, but the
+    # frame-level null budget (max_null_fraction) still bounds them.
+    return pa.Column(dtype, checks=checks, nullable=rule.nullable, coerce=rule.dtype in ("int", "float") and rule.nullable, required=True)
+
+
+def _frame_checks(rules: ValidationRules) -> list[Any]:
+    import pandera.pandas as pa
+
+    checks = [
+        pa.Check(lambda df: len(df) >= rules.min_rows, name=f"at least {rules.min_rows} rows"),
+        pa.Check(lambda df: df.duplicated().mean() <= rules.max_duplicate_fraction if len(df) else True,
+                 name=f"duplicate rows at most {rules.max_duplicate_fraction:.1%}"),
+        pa.Check(lambda df: (df.isna().mean() <= rules.max_null_fraction).all() if len(df) else True,
+                 name=f"nulls per column at most {rules.max_null_fraction:.1%}"),
+    ]
+    if rules.freshness_column and rules.max_staleness is not None:
+        column, staleness = rules.freshness_column, rules.max_staleness
+        checks.append(pa.Check(
+            lambda df: bool(len(df)) and (datetime.now(timezone.utc) - df[column].max().to_pydatetime()) <= staleness,
+            name=f"newest {column} within {staleness}",
+        ))
+    return checks
+
+
+def validate_frame(df: pd.DataFrame, rules: ValidationRules) -> ValidationReport:
+    import pandera.pandas as pa
+
+    schema = pa.DataFrameSchema({rule.name: _column(rule) for rule in rules.columns}, checks=_frame_checks(rules), strict=False)
+    n_checks = len(schema.checks) + sum(1 + len(c.checks) for c in schema.columns.values())
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        violations = []
+        for (column, check), group in cases.groupby([cases["column"].fillna("(frame)"), cases["check"].astype(str)], dropna=False):
+            example = group["failure_case"].iloc[0]
+            violations.append({"column": str(column), "check": check, "example": None if example is None else str(example), "count": int(len(group))})
+        return ValidationReport(False, len(df), n_checks, violations)
+    return ValidationReport(True, len(df), n_checks)
