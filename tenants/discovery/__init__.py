@@ -1,0 +1,1 @@
+"""Discovery team: feed, search and related-item rankers and ad click-through models."""

@@ -1,0 +1,1 @@
+"""Lending team: credit risk models (application default, delinquency, LGD, prepayment, collections)."""

@@ -1,0 +1,1 @@
+"""Payments risk team: card fraud, account takeover and merchant risk models."""

@@ -1,0 +1,1 @@
+"""Customer retention team: churn, win-back, lifetime value and engagement models."""

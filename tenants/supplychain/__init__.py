@@ -1,0 +1,1 @@
+"""Supply chain team: demand, inbound volume, lead time and shipment delay forecasts."""
