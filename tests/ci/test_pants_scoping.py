@@ -19,6 +19,7 @@ specs loader), so adding tenants or modules does not break these tests.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -195,3 +196,33 @@ def test_every_tenant_is_in_the_fleet_target():
     listed = set(re.findall(r'"tenants/([\w-]+)"', (ROOT / "tenants" / "BUILD").read_text()))
     teams = {spec.parent.name for spec in (ROOT / "tenants").glob("*/tenant.yaml")}
     assert teams <= listed, f"add to tenants/BUILD `all`: {sorted(teams - listed)}"
+
+
+def test_constraints_are_derived_from_the_uv_lock():
+    """3rdparty/python/constraints.txt is requirements.lock without hashes (re-derive after re-locking)."""
+    result = subprocess.run(
+        [str(ROOT / "build-support" / "pants" / "derive_constraints.sh"), "--check"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_pants_resolve_pins_the_uv_lock_versions():
+    """Pants tests exactly the versions .venv runs: pants.lock agrees with requirements.lock."""
+    lock_text = (ROOT / "3rdparty" / "python" / "pants.lock").read_text()
+    lock = json.loads("\n".join(line for line in lock_text.splitlines() if not line.startswith("//")))
+    pants = {
+        _normalized(r["project_name"]): r["version"]
+        for resolve in lock["locked_resolves"]
+        for r in resolve["locked_requirements"]
+    }
+    uv = dict(
+        (_normalized(name), version)
+        for name, version in re.findall(r"^([A-Za-z0-9][\w.-]*)==([^\s;\\]+)", (ROOT / "3rdparty" / "python" / "requirements.lock").read_text(), re.MULTILINE)
+    )
+    differing = {name: (pants.get(name), uv.get(name)) for name in pants.keys() | uv.keys() if pants.get(name) != uv.get(name)}
+    assert not differing, f"pants.lock vs requirements.lock (run `scripts/pants generate-lockfiles`): {differing}"
