@@ -26,6 +26,7 @@ class RegisterModelOperator(PipelineStageOperator):
             if version is None:
                 version = hook.client.create_model_version(
                     name=name, source=decision["model_uri"], run_id=decision["run_id"],
+                    model_id=decision["model_uri"].removeprefix("models:/"),
                     tags={"logical_date": context["ds"], "decision": decision["decision"], "candidate": decision["candidate"]},
                     description=decision["reason"],
                 )

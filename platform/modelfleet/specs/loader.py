@@ -100,6 +100,9 @@ def read_yaml(path: Path, shown: str) -> tuple[dict[str, Any] | None, list[SpecP
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        opened = getattr(exc, "context_mark", None)
+        if opened is not None:
+            reason += f" ({getattr(exc, 'context', None) or 'started'} at line {opened.line + 1})"
         return None, [problem(shown, "", f"is not valid YAML{where}: {reason}", "fix the YAML syntax (indentation, quotes, colons)")]
     if not isinstance(data, dict):
         return None, [problem(shown, "", f"must be a mapping of keys, not {type(data).__name__}", "write `key: value` lines at the top level")]

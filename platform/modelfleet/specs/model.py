@@ -194,6 +194,19 @@ class ModelSpec(StrictModel):
     partitions: Partitions | None = None
     tags: list[str] = Field(default_factory=list)
 
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        """One clear error per schedule form instead of pydantic's one-per-union-member."""
+        if isinstance(value, str):
+            return _cron_or_preset(value)
+        if isinstance(value, dict) and set(value) == {"asset"} and isinstance(value["asset"], str) and value["asset"]:
+            return AssetSchedule(asset=value["asset"])
+        raise ValueProblem(
+            f"schedule {value!r} is neither a cron expression, a preset nor an asset",
+            "write a cron string ('0 2 * * *'), a preset ('@daily') or `{asset: <team>__features}`",
+        )
+
     @model_validator(mode="after")
     def _metric_fits_task(self) -> ModelSpec:
         allowed = METRICS_BY_TASK[self.task]

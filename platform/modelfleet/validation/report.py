@@ -59,7 +59,11 @@ def _column(rule: ColumnRule) -> Any:
     if rule.std_between is not None:
         lo, hi = rule.std_between
         checks.append(pa.Check(lambda s, lo=lo, hi=hi: lo <= s.std() <= hi, name=f"std between {lo} and {hi}"))
-    dtype = _PANDERA_DTYPES[rule.dtype] if rule.dtype != "datetime" else pa.DateTime
+    dtype = _PANDERA_DTYPES[rule.dtype]
+    if rule.dtype == "datetime":  # any resolution, naive or tz-aware
+        from pandas.api.types import is_datetime64_any_dtype
+
+        checks.insert(0, pa.Check(is_datetime64_any_dtype, name="datetime dtype"))
     # Non-nullable columns reject nulls; nullable ones may hold nulls, but the
     # frame-level null budget (max_null_fraction) still bounds them.
     return pa.Column(dtype, checks=checks, nullable=rule.nullable, coerce=rule.dtype in ("int", "float") and rule.nullable, required=True)

@@ -1,0 +1,102 @@
+"""The real dags/ folder, as the DAG processor sees it: no import errors and the platform's policy on every DAG."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from modelfleet.scheduling.capacity import load_capacity, pool_definitions
+from modelfleet.specs.loader import load_fleet
+
+DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
+HEAVY_MODULES = ("torch", "mlflow", "feast", "pandas", "xgboost", "sklearn", "dvc")
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    known_pools = {"default_pool", *(p.name for p in pool_definitions(load_capacity()))}
+    return DagBag(dag_folder=str(DAGS_FOLDER), known_pools=known_pools)
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+
+
+def test_every_valid_spec_has_its_dag_and_no_spec_is_broken(dagbag):
+    fleet = load_fleet()
+    assert [str(p) for p in fleet.all_problems] == []
+    expected = {p.dag_id for p in fleet.pipelines}
+    assert len(expected) >= 2
+    assert expected <= set(dagbag.dag_ids)
+
+
+def test_every_dag_has_tenant_tag_owner_and_retry_policy(dagbag):
+    fleet = load_fleet()
+    owners_by_dag = {p.dag_id: p.owners for p in fleet.pipelines}
+    for dag_id, dag in dagbag.dags.items():
+        tenant = dag_id.split("__", 1)[0]
+        assert f"tenant:{tenant}" in dag.tags, dag_id
+        for task in dag.tasks:
+            assert task.owner == ",".join(owners_by_dag[dag_id]), (dag_id, task.task_id)
+            assert task.retries >= 3, (dag_id, task.task_id)
+            assert task.retry_exponential_backoff >= 2, (dag_id, task.task_id)
+            assert task.max_retry_delay is not None and task.max_retry_delay <= timedelta(hours=1)
+            assert task.execution_timeout is not None, (dag_id, task.task_id)
+            assert task.on_failure_callback, (dag_id, task.task_id)
+
+
+def test_dags_are_acyclic_and_follow_the_pipeline_order(dagbag):
+    stages = ["wait_for_data", "validate_data", "build_features", "evaluate", "register", "deploy"]
+    for dag_id, dag in dagbag.dags.items():
+        order = [t.task_id for t in _toposort(dag)]
+        positions = [order.index(s) for s in stages]
+        assert positions == sorted(positions), (dag_id, order)
+        trains = [i for i, t in enumerate(order) if t.startswith("train")]
+        assert trains and order.index("build_features") < min(trains) and max(trains) < order.index("evaluate"), dag_id
+
+
+def _toposort(dag):
+    """Kahn's algorithm: raises if the DAG has a cycle."""
+    indegree = {t.task_id: len(t.upstream_task_ids) for t in dag.tasks}
+    ready = sorted(t for t, d in indegree.items() if d == 0)
+    ordered = []
+    while ready:
+        task_id = ready.pop(0)
+        ordered.append(dag.get_task(task_id))
+        for down in sorted(dag.get_task(task_id).downstream_task_ids):
+            indegree[down] -= 1
+            if indegree[down] == 0:
+                ready.append(down)
+    assert len(ordered) == len(dag.tasks), f"{dag.dag_id} has a cycle"
+    return ordered
+
+
+def test_gpu_training_takes_one_pool_slot_per_gpu(dagbag):
+    fleet = {p.dag_id: p for p in load_fleet().pipelines}
+    gpu_tasks = 0
+    for dag_id, dag in dagbag.dags.items():
+        resources = fleet[dag_id].model.training.resources
+        train = dag.get_task("train")
+        if resources.device == "gpu":
+            gpu_tasks += 1
+            assert train.pool == f"gpu_{resources.gpu_class}" and train.pool_slots == resources.gpus
+            assert train.queue == "gpu"
+        else:
+            assert train.pool == "default_pool" and train.queue == "cpu"
+    assert gpu_tasks >= 1
+
+
+def test_parsing_imports_no_heavy_library():
+    import subprocess
+
+    code = (
+        "import sys, runpy; runpy.run_path(sys.argv[1]); "
+        f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(DAGS_FOLDER / "fleet.py")], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1:] in ([], [""]), out.stdout

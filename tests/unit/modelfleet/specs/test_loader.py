@@ -1,0 +1,100 @@
+"""Loading a fleet: valid specs become pipelines; each broken file costs only its own pipeline."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modelfleet.specs.loader import load_fleet, load_pipeline
+from modelfleet.specs.errors import SpecError
+
+
+def test_valid_fleet_loads_every_pipeline(fleet_dir: Path, data_root: Path) -> None:
+    fleet = load_fleet(fleet_dir, data_root)
+    assert fleet.all_problems == []
+    assert sorted(p.dag_id for p in fleet.pipelines) == ["acme__churn", "acme__fraud", "globex__fraud"]
+    fraud = next(p for p in fleet.pipelines if p.dag_id == "acme__fraud")
+    assert fraud.data_path == str(data_root / "acme" / "tx" / "{ds}.parquet")
+    assert fraud.tenant.priority_weight == 100
+
+
+def test_broken_model_removes_only_itself(fleet_dir: Path, data_root: Path) -> None:
+    spec = yaml.safe_load((fleet_dir / "acme/models/churn.yaml").read_text())
+    spec["training"]["resources"]["gpus"] = "two"
+    (fleet_dir / "acme/models/churn.yaml").write_text(yaml.safe_dump(spec))
+    fleet = load_fleet(fleet_dir, data_root)
+    assert sorted(p.dag_id for p in fleet.pipelines) == ["acme__fraud", "globex__fraud"]
+    [broken] = fleet.broken
+    assert broken.dag_id == "acme__churn"
+    [problem] = broken.problems
+    assert (problem.file, problem.field) == ("tenants/acme/models/churn.yaml", "training.resources.gpus")
+    assert "give a number" in problem.fix
+
+
+def test_broken_tenant_file_removes_only_that_team(fleet_dir: Path, data_root: Path) -> None:
+    (fleet_dir / "globex/tenant.yaml").write_text("id: globex\nname: [unclosed\n")
+    fleet = load_fleet(fleet_dir, data_root)
+    assert sorted(p.dag_id for p in fleet.pipelines) == ["acme__churn", "acme__fraud"]
+    assert [b.dag_id for b in fleet.broken] == ["globex__fraud"]
+    [problem] = fleet.problems
+    assert problem.file == "tenants/globex/tenant.yaml"
+    assert "not valid YAML at line 3" in problem.message and "at line 2" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "needle"),
+    [
+        pytest.param(lambda s: s.update(colour="red"), "colour", "remove `colour`", id="unknown-key"),
+        pytest.param(lambda s: s.pop("task"), "task", "add `task`", id="missing-key"),
+        pytest.param(lambda s: s.update(framework="sklearn"), "framework", "'xgboost'", id="unknown-framework"),
+        pytest.param(lambda s: s.update(schedule="61 * * * *"), "schedule", "five fields", id="bad-cron"),
+        pytest.param(lambda s: s["evaluation"].update(metric="rmse"), "", "use one of: auc, f1", id="metric-task"),
+        pytest.param(lambda s: s["data"].update(path="../globex/tx.parquet"), "data.path", "without '..'", id="climb-out"),
+        pytest.param(lambda s: s["data"].update(path="/etc/passwd"), "data.path", "outside the team's data root", id="absolute"),
+        pytest.param(lambda s: s["features"].update(views=["globex__tx"]), "features.views[0]", "ask the other team", id="other-view"),
+        pytest.param(lambda s: s["training"]["resources"].update(device="gpu", gpus=4), "training.resources.gpus", "at most 1", id="over-quota"),
+        pytest.param(lambda s: s["data"].update(generator="globex.datagen:tx"), "data.generator", "tenants/acme/", id="other-code"),
+        pytest.param(lambda s: s.update(name="other"), "name", "rename the file", id="name-mismatch"),
+    ],
+)
+def test_each_mistake_names_file_field_and_fix(fleet_dir: Path, data_root: Path, mutate, field: str, needle: str) -> None:
+    path = fleet_dir / "acme/models/fraud.yaml"
+    spec = yaml.safe_load(path.read_text())
+    mutate(spec)
+    path.write_text(yaml.safe_dump(spec))
+    fleet = load_fleet(fleet_dir, data_root)
+    [broken] = [b for b in fleet.broken if b.dag_id == "acme__fraud"]
+    rendered = "\n".join(str(p) for p in broken.problems)
+    assert any(p.field == field for p in broken.problems), rendered
+    assert needle in rendered
+    assert rendered.startswith("tenants/acme/models/fraud.yaml")
+    assert len(fleet.pipelines) == 2
+
+
+def test_symlink_out_of_the_data_root_is_refused(fleet_dir: Path, data_root: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (data_root / "acme").mkdir()
+    (data_root / "acme" / "tx").symlink_to(outside)
+    fleet = load_fleet(fleet_dir, data_root)
+    [broken] = [b for b in fleet.broken if b.dag_id == "acme__fraud"]
+    assert "symlink" in broken.problems[0].message
+
+
+def test_connections_must_be_the_tenants_own(fleet_dir: Path, data_root: Path) -> None:
+    tenant = yaml.safe_load((fleet_dir / "acme/tenant.yaml").read_text())
+    tenant["alerts"]["slack_conn_id"] = "globex_slack"
+    (fleet_dir / "acme/tenant.yaml").write_text(yaml.safe_dump(tenant))
+    fleet = load_fleet(fleet_dir, data_root)
+    assert "acme" not in fleet.tenants
+    assert any("not this tenant's connection" in p.message for p in fleet.problems)
+
+
+def test_load_pipeline_raises_spec_error_for_a_broken_spec(fleet_dir: Path) -> None:
+    (fleet_dir / "acme/models/churn.yaml").write_text("- just\n- a list\n")
+    with pytest.raises(SpecError, match="must be a mapping"):
+        load_pipeline("acme", "churn", fleet_dir)
+    assert load_pipeline("acme", "fraud", fleet_dir).dag_id == "acme__fraud"
