@@ -1,4 +1,4 @@
-"""The model fleet: one DAG per tenant model spec (tenants/<team>/models/*.yaml).
+"""Airflow DAG file of the model fleet: one DAG per tenant model spec (tenants/<team>/models/*.yaml).
 
 Kept thin on purpose: the DAG processor imports this file often, so all work
 is in modelfleet.dag_factory, which reads YAML and wires operators only.
