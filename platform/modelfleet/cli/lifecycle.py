@@ -24,6 +24,8 @@ def up(console: Console) -> int:
         return 1
     console.print(f"[green]modelfleet is up[/green]: Airflow UI {config.api_url}  (login: admin / {platform.admin_password(config)})")
     console.print(f"MLflow UI {config.mlflow_url}; state in {config.home}; stop with `modelfleet down`")
+    console.print("schedules: " + ("on (specs' cron and asset schedules)" if config.schedules else
+                                   "off (pipelines run on demand: `modelfleet run`; `modelfleet up --schedules` turns them on)"))
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date, datetime, timedelta, timezone
 
@@ -14,7 +15,9 @@ console = Console(highlight=False)
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelfleet", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="start the embedded platform (Airflow + MLflow on localhost)")
+    up = sub.add_parser("up", help="start the embedded platform (Airflow + MLflow on localhost)")
+    up.add_argument("--schedules", action="store_true",
+                    help="let the scheduler start runs on the specs' schedules (default: on demand only)")
     sub.add_parser("down", help="stop everything `up` started")
     sub.add_parser("status", help="show which components run and their health")
     run = sub.add_parser("run", help="run every fleet pipeline for one logical date and summarise")
@@ -43,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         from modelfleet.cli import lifecycle
 
         if args.command == "up":
+            if args.schedules:
+                os.environ["MODELFLEET_SCHEDULES"] = "on"
             return lifecycle.up(console)
         if args.command == "down":
             return lifecycle.down(console)

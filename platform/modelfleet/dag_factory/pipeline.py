@@ -47,9 +47,7 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
         schedule=schedule_for(pipeline),
         start_date=START_DATE,
         catchup=False,
-        # >1 so a manual run or replay is not queued behind a scheduled run still
-        # waiting (deferred, holding no slot) for its own data.
-        max_active_runs=3,
+        max_active_runs=1,
         tags=[*tenant_tags(tenant), f"framework:{spec.framework}", *spec.tags],
         doc_md=pipeline_doc(pipeline),
         description=(spec.description or f"{spec.task} model of {tenant.name}")[:200],

@@ -7,12 +7,20 @@ from functools import cached_property
 from typing import Any
 
 import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from modelfleet.runtime.config import EmbeddedConfig
 
 
 class AirflowApiError(RuntimeError):
-    pass
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _transient(exc: BaseException) -> bool:
+    """SQLite answers 'database is locked' as a 500 under load; connection resets happen on restarts."""
+    return isinstance(exc, httpx.TransportError) or (isinstance(exc, AirflowApiError) and exc.status in (500, 502, 503))
 
 
 class AirflowApi:
@@ -29,9 +37,16 @@ class AirflowApi:
         return response.json()["access_token"]
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        for attempt in Retrying(retry=retry_if_exception(_transient), stop=stop_after_attempt(6),
+                                wait=wait_exponential(multiplier=0.5, max=8), reraise=True):
+            with attempt:
+                return self._request_once(method, path, **kwargs)
+        raise AssertionError("unreachable")
+
+    def _request_once(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(method, f"/api/v2{path}", headers={"Authorization": f"Bearer {self.token}"}, **kwargs)
         if response.status_code >= 400:
-            raise AirflowApiError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+            raise AirflowApiError(f"{method} {path}: {response.status_code} {response.text[:300]}", response.status_code)
         return response.json() if response.content else None
 
     def health(self) -> dict[str, Any]:
@@ -57,12 +72,18 @@ class AirflowApi:
         try:
             return self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
         except AirflowApiError as exc:
-            if ": 404 " in str(exc):
+            if exc.status == 404:
                 return None
             raise
 
-    def trigger(self, dag_id: str, run_id: str, logical_date: str, conf: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.request("POST", f"/dags/{dag_id}/dagRuns", json={"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {}})
+    def trigger(self, dag_id: str, run_id: str, logical_date: str, conf: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Create the run; a 409 (it exists, e.g. an earlier attempt got through) is not an error."""
+        try:
+            return self.request("POST", f"/dags/{dag_id}/dagRuns", json={"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {}})
+        except AirflowApiError as exc:
+            if exc.status == 409:
+                return None
+            raise
 
     def clear_failed(self, dag_id: str, run_id: str) -> None:
         self.request("POST", f"/dags/{dag_id}/clearTaskInstances", json={

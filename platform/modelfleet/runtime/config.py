@@ -17,6 +17,7 @@ class EmbeddedConfig:
     api_port: int
     mlflow_port: int
     parallelism: int
+    schedules: bool
 
     @classmethod
     def from_env(cls) -> EmbeddedConfig:
@@ -26,6 +27,7 @@ class EmbeddedConfig:
             mlflow_port=int(os.environ.get("MODELFLEET_MLFLOW_PORT", "5055")),
             # LocalExecutor starts `parallelism` workers: on 2 cores 32 would thrash.
             parallelism=int(os.environ.get("MODELFLEET_PARALLELISM", str(max(2, min(8, 2 * (os.cpu_count() or 2)))))),
+            schedules=os.environ.get("MODELFLEET_SCHEDULES", "off").lower() in ("1", "on", "true", "yes"),
         )
 
     @property
@@ -81,7 +83,12 @@ class EmbeddedConfig:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
             "AIRFLOW__CORE__FERNET_KEY": self.fernet_key(),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}",
+            # WAL (set on the file by `up`) lets readers and one writer overlap; the busy
+            # timeout makes a writer wait for the lock instead of failing at once.
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}?timeout=60",
+            # On one machine the fleet runs on demand (`modelfleet run`) unless schedules
+            # are asked for: nothing lands synthetic data on a schedule here.
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.schedules),
             "AIRFLOW__API__BASE_URL": self.api_url,
             "AIRFLOW__API__PORT": str(self.api_port),
             "AIRFLOW__API__HOST": "127.0.0.1",

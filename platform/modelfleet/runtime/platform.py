@@ -61,6 +61,14 @@ def airflow(config: EmbeddedConfig, *args: str, timeout: float = 300) -> str:
     return result.stdout
 
 
+def use_wal(database: Path) -> None:
+    """Write-ahead logging: the scheduler, API server and task runners stop locking each other out."""
+    import sqlite3
+
+    with sqlite3.connect(database, timeout=60) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
 def sync_pools(config: EmbeddedConfig) -> list[str]:
     """Generate pools from infra/capacity.yaml and import them in one call."""
     pools = pool_definitions(load_capacity())
@@ -125,6 +133,7 @@ def up(config: EmbeddedConfig, say: object = print) -> dict:
     config.airflow_home.mkdir(parents=True, exist_ok=True)
     say("migrating the metadata database (SQLite)")
     airflow(config, "db", "migrate")
+    use_wal(config.airflow_home / "airflow.db")
     say("syncing pools from infra/capacity.yaml: " + ", ".join(sync_pools(config)))
     env = config.environment()
     for name in COMPONENTS:
