@@ -1,0 +1,118 @@
+"""The embedded default for real: `modelfleet run` starts Airflow + MLflow, runs pipelines, `down` leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PIPELINES = ["lending__application_default", "payments__card_fraud"]
+LOGICAL_DATE = "2026-11-20"
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def processes_with_home(home: Path) -> list[str]:
+    """Every live process whose environment carries our MODELFLEET_HOME (i.e. started by this platform)."""
+    marker = f"MODELFLEET_HOME={home}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if marker in (proc / "environ").read_bytes().split(b"\0"):
+                state = (proc / "stat").read_text().split(") ", 1)[1].split()[0]
+                if state != "Z":
+                    command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    found.append(f"{proc.name} {command[:120]}")
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture(scope="module")
+def platform_env(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("embedded") / "home"
+    env = {**os.environ, "MODELFLEET_HOME": str(home), "MODELFLEET_API_PORT": str(free_port()),
+           "MODELFLEET_MLFLOW_PORT": str(free_port()), "COLUMNS": "200"}
+    env.pop("AIRFLOW_HOME", None)
+    env.pop("AIRFLOW__CORE__DAGS_FOLDER", None)
+    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    yield home, env
+    subprocess.run([sys.executable, "-m", "modelfleet.cli.main", "down"], env=env, cwd=REPO, timeout=120)
+
+
+def cli(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "modelfleet.cli.main", *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def run_args() -> list[str]:
+    return ["run", "--date", LOGICAL_DATE, "--timeout", "900", *[a for p in PIPELINES for a in ("--pipeline", p)]]
+
+
+def registry(env: dict[str, str]):
+    from mlflow import MlflowClient
+
+    uri = f"http://127.0.0.1:{env['MODELFLEET_MLFLOW_PORT']}"
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def test_run_starts_the_platform_and_every_pipeline_succeeds(platform_env) -> None:
+    home, env = platform_env
+    result = cli(env, *run_args())
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "2 of 2 pipelines succeeded" in out
+    health = httpx.get(f"http://127.0.0.1:{env['MODELFLEET_API_PORT']}/api/v2/monitor/health", timeout=10).json()
+    assert {k: v["status"] for k, v in health.items()} == {
+        "metadatabase": "healthy", "scheduler": "healthy", "triggerer": "healthy", "dag_processor": "healthy"}
+    client = registry(env)
+    for name in PIPELINES:
+        champion = client.get_model_version_by_alias(name, "champion")
+        assert champion.tags["logical_date"] == LOGICAL_DATE
+        run = client.get_run(champion.run_id)
+        assert run.data.tags["data_version"] and run.data.tags["code_version"]
+
+
+def test_rerun_of_the_same_date_creates_no_duplicate_versions(platform_env) -> None:
+    _, env = platform_env
+    client = registry(env)
+    before = {name: len(client.search_model_versions(f"name='{name}'")) for name in PIPELINES}
+    result = cli(env, *run_args())
+    assert result.returncode == 0, result.stdout[-2000:]
+    after = {name: len(client.search_model_versions(f"name='{name}'")) for name in PIPELINES}
+    assert before == after == {name: 1 for name in PIPELINES}
+
+
+def test_up_restarts_a_component_that_died(platform_env) -> None:
+    home, env = platform_env
+    pid = int((home / "pids" / "scheduler.pid").read_text())
+    os.killpg(pid, signal.SIGKILL)
+    result = cli(env, "up", timeout=300)
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout
+    assert "starting the rest: scheduler" in out and "modelfleet is up" in out
+
+
+def test_down_leaves_no_process_behind(platform_env) -> None:
+    home, env = platform_env
+    assert processes_with_home(home), "the platform should be running before down"
+    result = cli(env, "down", timeout=300)
+    assert result.returncode == 0
+    assert "stopped scheduler" in result.stdout
+    assert processes_with_home(home) == []
+    assert list((home / "pids").glob("*.pid")) == []
