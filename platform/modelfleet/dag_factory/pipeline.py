@@ -24,11 +24,16 @@ from modelfleet.specs.loader import PipelineSpec
 from modelfleet.specs.model import Resources
 
 
+def tenant_asset(tenant_id: str, name: str) -> Asset:
+    """A tenant's Asset (e.g. `<team>__features`): one naming rule for producers and consumers."""
+    return Asset(name=name, uri=f"modelfleet://{tenant_id}/{name}")
+
+
 def schedule_for(pipeline: PipelineSpec) -> Any:
     schedule = pipeline.model.schedule
     if isinstance(schedule, str):
         return None if schedule == "@once" else schedule
-    return [Asset(name=schedule.asset, uri=f"modelfleet://{pipeline.tenant.id}/{schedule.asset}")]
+    return [tenant_asset(pipeline.tenant.id, schedule.asset)]
 
 
 def resource_args(resources: Resources) -> dict[str, Any]:
