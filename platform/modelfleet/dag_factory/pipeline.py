@@ -32,7 +32,7 @@ def tenant_asset(tenant_id: str, name: str) -> Asset:
 def schedule_for(pipeline: PipelineSpec) -> Any:
     schedule = pipeline.model.schedule
     if isinstance(schedule, str):
-        return None if schedule == "@once" else schedule
+        return schedule
     return [tenant_asset(pipeline.tenant.id, schedule.asset)]
 
 
