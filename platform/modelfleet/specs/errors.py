@@ -44,6 +44,8 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     """`("training", "resources", "gpus")` -> `training.resources.gpus`; list items as `[i]`."""
     out = ""
     for part in loc:
+        if isinstance(part, str) and ("[" in part or "(" in part):
+            continue  # pydantic's name of a union member, not a key the author wrote
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -93,6 +95,8 @@ def _fix_for(error: dict[str, Any], model: type[BaseModel]) -> str:
         return f"give a value that is {error['msg'].removeprefix('Input should be ')}"
     if kind.startswith("int") or kind.startswith("float"):
         return "give a number"
+    if kind == "string_pattern_mismatch":
+        return "use lowercase letters, digits and '_', starting with a letter (2-40 characters)"
     if kind.startswith("string"):
         return "give a text value"
     if kind.startswith("list"):
