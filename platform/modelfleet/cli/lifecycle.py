@@ -93,17 +93,26 @@ def run(console: Console, logical_date: date, tenants: list[str] | None, pipelin
 
 
 def summarise(console: Console, results: list, broken: int, elapsed: float, config: EmbeddedConfig) -> int:
+    from modelfleet.runtime.fleet_run import RegistryCounts, registry_counts
+
     per_tenant: dict[str, list] = defaultdict(list)
     for result in results:
         per_tenant[result.tenant].append(result)
+    try:
+        registry = registry_counts(config.mlflow_url)
+    except Exception as exc:  # noqa: BLE001 - the run's outcome matters more than the registry view
+        console.print(f"[yellow]registry not read[/yellow]: {exc}")
+        registry = {}
     table = Table(title="fleet run")
-    for column in ("tenant", "pipelines", "succeeded", "failed", "duration"):
+    for column in ("tenant", "pipelines", "succeeded", "failed", "longest run", "models", "versions", "champions"):
         table.add_column(column, justify="left" if column == "tenant" else "right")
     for tenant, items in sorted(per_tenant.items()):
         ok = sum(r.state == "success" for r in items)
         bad = len(items) - ok
         longest = max((r.seconds or 0.0 for r in items), default=0.0)
-        table.add_row(tenant, str(len(items)), str(ok), f"[red]{bad}[/red]" if bad else "0", f"{longest:.0f}s")
+        reg = registry.get(tenant, RegistryCounts())
+        table.add_row(tenant, str(len(items)), str(ok), f"[red]{bad}[/red]" if bad else "0", f"{longest:.0f}s",
+                      str(reg.models), str(reg.versions), str(reg.champions))
     console.print(table)
     failed = [r for r in results if r.state != "success"]
     for result in failed:

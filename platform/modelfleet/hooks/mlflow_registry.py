@@ -32,10 +32,18 @@ class MlflowRegistryHook(BaseHook):
     def tracking_uri(self) -> str:
         if self._explicit_uri:
             return self._explicit_uri
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
         try:
             conn = self.get_connection(self.mlflow_conn_id)
-        except Exception:  # noqa: BLE001 - no connection: fall back to the environment
-            return os.environ["MLFLOW_TRACKING_URI"]
+        except AirflowNotFoundException:
+            configured = os.environ.get("MLFLOW_TRACKING_URI")
+            if not configured:
+                raise RuntimeError(
+                    f"no MLflow tracking server: define the Airflow connection {self.mlflow_conn_id!r} "
+                    "or set MLFLOW_TRACKING_URI"
+                ) from None
+            return configured
         port = f":{conn.port}" if conn.port else ""
         return f"{conn.schema or conn.conn_type or 'http'}://{conn.host}{port}"
 

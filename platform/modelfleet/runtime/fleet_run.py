@@ -83,3 +83,24 @@ def collect(api: AirflowApi, dag_ids: list[str], logical_date: date) -> tuple[li
 
 def _ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+@dataclass
+class RegistryCounts:
+    models: int = 0
+    versions: int = 0
+    champions: int = 0
+
+
+def registry_counts(tracking_uri: str) -> dict[str, RegistryCounts]:
+    """Per tenant: registered models, their versions, and how many have a `champion` alias."""
+    from modelfleet.hooks.mlflow_registry import CHAMPION, MlflowRegistryHook
+
+    client = MlflowRegistryHook(tracking_uri=tracking_uri).client
+    counts: dict[str, RegistryCounts] = {}
+    for model in client.search_registered_models(max_results=1000):
+        entry = counts.setdefault(model.name.split("__", 1)[0], RegistryCounts())
+        entry.models += 1
+        entry.versions += len(client.search_model_versions(f"name='{model.name}'"))
+        entry.champions += CHAMPION in (model.aliases or {})
+    return counts
