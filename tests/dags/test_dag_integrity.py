@@ -51,13 +51,49 @@ def test_every_dag_has_tenant_tag_owner_and_retry_policy(dagbag):
 
 
 def test_dags_are_acyclic_and_follow_the_pipeline_order(dagbag):
-    stages = ["wait_for_data", "validate_data", "build_features", "evaluate", "register", "deploy"]
-    for dag_id, dag in dagbag.dags.items():
+    stages = ["wait_for_data", "validate_data", "quality_gate", "build_features", "evaluate", "register", "deploy", "summarize"]
+    for dag_id in _pipeline_dag_ids():
+        dag = dagbag.dags[dag_id]
         order = [t.task_id for t in _toposort(dag)]
         positions = [order.index(s) for s in stages]
         assert positions == sorted(positions), (dag_id, order)
         trains = [i for i, t in enumerate(order) if t.startswith("train")]
         assert trains and order.index("build_features") < min(trains) and max(trains) < order.index("evaluate"), dag_id
+
+
+def test_quality_gate_routes_to_full_reduced_or_alert_and_joins(dagbag):
+    """Branches sit directly below the gate; deploy needs allow_deploy (skipped on the reduced path);
+    the join tolerates a skipped deploy; the alert path reaches no training task."""
+    from airflow.providers.standard.operators.branch import BaseBranchOperator
+
+    from modelfleet.operators.quality_gate import ALERT, FULL, REDUCED
+
+    for dag_id in _pipeline_dag_ids():
+        dag = dagbag.dags[dag_id]
+        gate = dag.get_task("quality_gate")
+        assert isinstance(gate, BaseBranchOperator) and gate.inherits_from_skipmixin, dag_id
+        assert gate.upstream_task_ids == {"validate_data"}, dag_id
+        assert gate.downstream_task_ids == {"build_features", "allow_deploy", "quality_alert"}, dag_id
+        assert gate.branches == {FULL: ["build_features", "allow_deploy"], REDUCED: ["build_features"], ALERT: ["quality_alert"]}
+        assert dag.get_task("build_features").upstream_task_ids == {"quality_gate"}, dag_id
+        deploy = dag.get_task("deploy")
+        assert deploy.upstream_task_ids == {"register", "allow_deploy"} and deploy.trigger_rule == "all_success", dag_id
+        alert = dag.get_task("quality_alert")
+        assert alert.downstream_task_ids == set() and alert.trigger_rule == "all_success", dag_id
+        summary = dag.get_task("summarize")
+        assert summary.upstream_task_ids == {"register", "deploy"}, dag_id
+        assert summary.trigger_rule == "none_failed_min_one_success", dag_id
+        assert dag.get_task("allow_deploy").downstream_task_ids == {"deploy"}, dag_id
+        reached_by_alert = alert.get_flat_relative_ids(upstream=False)
+        assert not reached_by_alert, dag_id
+        trains = {t.task_id for t in dag.tasks if t.task_id.startswith("train")}
+        assert trains <= dag.get_task("build_features").get_flat_relative_ids(upstream=False), dag_id
+
+
+def _pipeline_dag_ids() -> list[str]:
+    ids = sorted(p.dag_id for p in load_fleet().pipelines)
+    assert ids
+    return ids
 
 
 def _toposort(dag):

@@ -1,21 +1,36 @@
-"""One DAG per model spec: sensor -> validate -> features -> train -> evaluate -> register -> deploy.
+"""One DAG per model spec: sensor -> validate -> quality gate -> features -> train -> evaluate -> register -> deploy.
 
 Runs at parse time for every pipeline, so it only wires operators: no I/O,
 no heavy imports, nothing that needs a connection.
+
+The quality gate routes on the validation quality score:
+
+    quality_gate -> build_features -> train* -> evaluate -> register -> deploy -> summarize
+                 -> allow_deploy ---------------------------------------^
+                 -> quality_alert
+
+full: build_features and allow_deploy run; reduced: allow_deploy is skipped,
+so deploy (all_success) is skipped and the champion stays; alert: only
+quality_alert runs, and fails the run with the violations. `summarize` joins
+register and deploy with none_failed_min_one_success.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import DAG, Asset, Param
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, Asset, Param, TriggerRule
 
 from modelfleet.dag_factory.defaults import START_DATE, default_args, tenant_tags
 from modelfleet.dag_factory.docs import pipeline_doc
 from modelfleet.operators.deploy import DeployModelOperator
 from modelfleet.operators.evaluate import EvaluateModelOperator
 from modelfleet.operators.features import BuildFeaturesOperator
+from modelfleet.operators.quality_alert import DataQualityAlertOperator
+from modelfleet.operators.quality_gate import ALERT, FULL, REDUCED, QualityGateOperator
 from modelfleet.operators.register import RegisterModelOperator
+from modelfleet.operators.summary import RunSummaryOperator
 from modelfleet.operators.train import TrainModelOperator
 from modelfleet.operators.validate_data import ValidateDataOperator
 from modelfleet.scheduling.capacity import gpu_pool_name
@@ -68,6 +83,12 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
             max_age=spec.data.max_age,
         )
         validate = ValidateDataOperator(task_id="validate_data", **ids)
+        gate = QualityGateOperator(
+            task_id="quality_gate",
+            branches={FULL: ["build_features", "allow_deploy"], REDUCED: ["build_features"], ALERT: ["quality_alert"]},
+        )
+        allow_deploy = EmptyOperator(task_id="allow_deploy")
+        alert = DataQualityAlertOperator(task_id="quality_alert")
         features = BuildFeaturesOperator(task_id="build_features", **ids)
         trainers = []
         if spec.partitions:
@@ -86,6 +107,10 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
         evaluate = EvaluateModelOperator(task_id="evaluate", train_task_ids=[t.task_id for t in trainers], **ids)
         register = RegisterModelOperator(task_id="register", **ids)
         deploy = DeployModelOperator(task_id="deploy", **ids)
-        sensor >> validate >> features >> trainers
+        summary = RunSummaryOperator(task_id="summarize", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS, **ids)
+        sensor >> validate >> gate >> [features, allow_deploy, alert]
+        features >> trainers
         trainers >> evaluate >> register >> deploy
+        allow_deploy >> deploy
+        [register, deploy] >> summary
     return dag

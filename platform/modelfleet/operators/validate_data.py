@@ -7,15 +7,19 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from modelfleet.operators.stage import PipelineStageOperator
 from modelfleet.io import read_frame, rendered_data_path
+from modelfleet.operators.stage import PipelineStageOperator
 
 
 class ValidateDataOperator(PipelineStageOperator):
-    """Writes `validation_report.json` beside the run; fails (without retrying) on any violation.
+    """Writes `validation_report.json` beside the run and returns the quality score.
 
-    Bad data does not get better by retrying, so a violation is an
-    AirflowFailException carrying every violation, and the alert goes out with it.
+    Policy: data nothing can be trained on (a required column missing, a
+    column of the wrong type, fewer rows than `min_rows`) fails the task at
+    once with an AirflowFailException listing every violation; bad data does
+    not get better by retrying. Any other violation only lowers the quality
+    score, and the quality gate downstream routes the run on it (full,
+    reduced or alert-only).
     """
 
     ui_color = "#fde7e9"
@@ -29,6 +33,7 @@ class ValidateDataOperator(PipelineStageOperator):
         report_path = self.run_dir(context) / "validation_report.json"
         report_path.write_text(json.dumps({"data": path, **report.to_dict()}, indent=2, default=str))
         self.log.info("validation of %s\n%s\nreport: %s", path, report.summary(), report_path)
-        if not report.passed:
-            raise AirflowFailException(f"data validation failed for {path}; report {report_path}\n{report.summary()}")
-        return {"report": str(report_path), "quality_score": report.quality_score, "rows": report.rows}
+        if report.unusable:
+            raise AirflowFailException(f"data is unusable for training: {path}; report {report_path}\n{report.summary()}")
+        return {"report": str(report_path), "quality_score": report.quality_score, "rows": report.rows,
+                "violations": len(report.violations)}

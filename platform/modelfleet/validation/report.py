@@ -3,6 +3,11 @@
 pandera does the column checks (dtype, nulls, ranges, categories, mean/std);
 the frame-level rules (row count, duplicates, freshness) are pandera
 DataFrame checks too, so one lazy validation collects every violation.
+
+Each violation has a severity. `unusable` means nothing can be trained on the
+data: a required column is missing, a column has the wrong type, or there are
+fewer rows than `min_rows`. Every other violation is `degraded`: it lowers
+the quality score, and the quality gate routes the run on that score.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _PANDERA_DTYPES = {"int": "int64", "float": "float64", "str": "str", "category": "str", "bool": "bool", "datetime": None}
+UNUSABLE, DEGRADED = "unusable", "degraded"
 
 
 @dataclass
@@ -32,12 +38,20 @@ class ValidationReport:
         failed = len({(v["column"], v["check"]) for v in self.violations})
         return round(1.0 - failed / self.checks, 4) if self.checks else 1.0
 
+    @property
+    def unusable(self) -> list[dict[str, Any]]:
+        """Violations that make the data unusable for training (missing column, wrong type, too few rows)."""
+        return [v for v in self.violations if v.get("severity") == UNUSABLE]
+
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "quality_score": self.quality_score}
 
     def summary(self, limit: int = 20) -> str:
         head = f"{'PASSED' if self.passed else 'FAILED'}: {self.rows} rows, {self.checks} checks, quality score {self.quality_score}"
-        lines = [head] + [f"  - {v['column']}: {v['check']} (e.g. {v['example']!r}, {v['count']} rows)" for v in self.violations[:limit]]
+        lines = [head] + [
+            f"  - {v['column']}: {v['check']} (e.g. {v['example']!r}, {v['count']} rows){' [unusable]' if v.get('severity') == UNUSABLE else ''}"
+            for v in self.violations[:limit]
+        ]
         if len(self.violations) > limit:
             lines.append(f"  ... and {len(self.violations) - limit} more (see the report artifact)")
         return "\n".join(lines)
@@ -69,11 +83,22 @@ def _column(rule: ColumnRule) -> Any:
     return pa.Column(dtype, checks=checks, nullable=rule.nullable, coerce=rule.dtype in ("int", "float") and rule.nullable, required=True)
 
 
+def _rows_check_name(rules: ValidationRules) -> str:
+    return f"at least {rules.min_rows} rows"
+
+
+def severity(check: str, rules: ValidationRules) -> str:
+    """`unusable` for schema-level failures and too few rows; `degraded` for everything else."""
+    if check == "column_in_dataframe" or check.startswith("dtype(") or check == _rows_check_name(rules):
+        return UNUSABLE
+    return DEGRADED
+
+
 def _frame_checks(rules: ValidationRules) -> list[Any]:
     import pandera.pandas as pa
 
     checks = [
-        pa.Check(lambda df: len(df) >= rules.min_rows, name=f"at least {rules.min_rows} rows"),
+        pa.Check(lambda df: len(df) >= rules.min_rows, name=_rows_check_name(rules)),
         pa.Check(lambda df: df.duplicated().mean() <= rules.max_duplicate_fraction if len(df) else True,
                  name=f"duplicate rows at most {rules.max_duplicate_fraction:.1%}"),
         pa.Check(lambda df: (df.isna().mean() <= rules.max_null_fraction).all() if len(df) else True,
@@ -100,6 +125,7 @@ def validate_frame(df: pd.DataFrame, rules: ValidationRules) -> ValidationReport
         violations = []
         for (column, check), group in cases.groupby([cases["column"].fillna("(frame)"), cases["check"].astype(str)], dropna=False):
             example = group["failure_case"].iloc[0]
-            violations.append({"column": str(column), "check": check, "example": None if example is None else str(example), "count": int(len(group))})
+            violations.append({"column": str(column), "check": check, "example": None if example is None else str(example),
+                               "count": int(len(group)), "severity": severity(check, rules)})
         return ValidationReport(False, len(df), n_checks, violations)
     return ValidationReport(True, len(df), n_checks)
