@@ -33,11 +33,34 @@ def test_every_valid_spec_has_its_dag_and_no_spec_is_broken(dagbag):
     expected = {p.dag_id for p in fleet.pipelines}
     assert len(expected) >= 2
     assert expected <= set(dagbag.dag_ids)
+    scoring = {f"{p.dag_id}__scoring" for p in fleet.pipelines if p.model.deployment.target == "batch"}
+    assert scoring and scoring <= set(dagbag.dag_ids)
+    online = {f"{p.dag_id}__scoring" for p in fleet.pipelines if p.model.deployment.target != "batch"}
+    assert not online & set(dagbag.dag_ids)
+
+
+def test_scoring_dags_wait_for_the_day_and_score_with_the_champion(dagbag):
+    from airflow.sdk import DAG
+
+    from modelfleet.operators.score import ScoreBatchOperator
+    from modelfleet.sensors.data_file import DataFileSensor
+
+    for pipeline in load_fleet().pipelines:
+        dag = dagbag.dags[f"{pipeline.dag_id}__scoring"]
+        expected = DAG("reference", schedule=pipeline.model.deployment.scoring_schedule or "@daily").timetable
+        assert dag.timetable.expression == expected.expression, dag.dag_id
+        assert "scoring" in dag.tags and not dag.catchup
+        sensor, score = dag.get_task("wait_for_data"), dag.get_task("score")
+        assert {t.task_id for t in dag.tasks} == {"wait_for_data", "score"}
+        assert isinstance(sensor, DataFileSensor) and sensor.downstream_task_ids == {"score"}
+        assert sensor.path == pipeline.data_path.replace("{ds}", "{{ ds }}")
+        assert isinstance(score, ScoreBatchOperator) and (score.tenant_id, score.model_name) == (pipeline.tenant.id, pipeline.model.name)
 
 
 def test_every_dag_has_tenant_tag_owner_and_retry_policy(dagbag):
     fleet = load_fleet()
     owners_by_dag = {p.dag_id: p.owners for p in fleet.pipelines}
+    owners_by_dag |= {f"{p.dag_id}__scoring": p.owners for p in fleet.pipelines}
     for dag_id, dag in dagbag.dags.items():
         tenant = dag_id.split("__", 1)[0]
         assert f"tenant:{tenant}" in dag.tags, dag_id
@@ -115,7 +138,8 @@ def _toposort(dag):
 def test_gpu_training_takes_one_pool_slot_per_gpu(dagbag):
     fleet = {p.dag_id: p for p in load_fleet().pipelines}
     gpu_tasks = 0
-    for dag_id, dag in dagbag.dags.items():
+    for dag_id in sorted(fleet):
+        dag = dagbag.dags[dag_id]
         resources = fleet[dag_id].model.training.resources
         train = dag.get_task("train")
         if resources.device == "gpu":

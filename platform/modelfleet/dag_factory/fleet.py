@@ -9,6 +9,7 @@ from airflow.sdk import DAG, get_parsing_context
 
 from modelfleet.dag_factory.pipeline import build_pipeline_dag
 from modelfleet.dag_factory.placeholder import build_placeholder_dag
+from modelfleet.dag_factory.scoring import build_scoring_dag, scoring_dag_id, wants_scoring_dag
 from modelfleet.specs.loader import BrokenPipeline, PipelineSpec, load_fleet
 
 log = logging.getLogger(__name__)
@@ -20,27 +21,34 @@ def build_fleet_dags(tenants: Path | None = None) -> dict[str, DAG]:
     When a worker parses the file to run one task, only that task's DAG is
     built (get_parsing_context). A pipeline whose spec is valid but whose DAG
     cannot be built still gets a placeholder, so one bad pipeline never costs
-    the others their DAGs.
+    the others their DAGs. Valid pipelines deployed in batch also get a
+    scoring DAG (`<dag_id>__scoring`); a broken spec gets none.
     """
     wanted = get_parsing_context().dag_id
     fleet = load_fleet(tenants)
     dags: dict[str, DAG] = {}
     items: list[PipelineSpec | BrokenPipeline] = sorted([*fleet.pipelines, *fleet.broken], key=lambda p: p.dag_id)
     for item in items:
-        if wanted and item.dag_id != wanted:
-            continue
         if isinstance(item, BrokenPipeline):
-            dags[item.dag_id] = build_placeholder_dag(item)
+            if not wanted or item.dag_id == wanted:
+                dags[item.dag_id] = build_placeholder_dag(item)
             continue
-        try:
-            dags[item.dag_id] = build_pipeline_dag(item)
-        except Exception as exc:  # noqa: BLE001 - isolate this pipeline, keep the rest
-            log.exception("pipeline %s could not be built", item.dag_id)
-            from modelfleet.specs.errors import problem
+        builders = [(item.dag_id, build_pipeline_dag)]
+        if wants_scoring_dag(item):
+            builders.append((scoring_dag_id(item), build_scoring_dag))
+        for dag_id, builder in builders:
+            if wanted and dag_id != wanted:
+                continue
+            try:
+                dags[dag_id] = builder(item)
+            except Exception as exc:  # noqa: BLE001 - isolate this DAG, keep the rest
+                log.exception("DAG %s could not be built", dag_id)
+                from modelfleet.specs.errors import problem
 
-            dags[item.dag_id] = build_placeholder_dag(
-                BrokenPipeline(item.tenant.id, item.model.name, item.file, [
-                    problem(item.file, "", f"DAG could not be built: {exc}", "report to platform on-call with this message")
-                ])
-            )
+                dags[dag_id] = build_placeholder_dag(
+                    BrokenPipeline(item.tenant.id, item.model.name, item.file, [
+                        problem(item.file, "", f"DAG could not be built: {exc}", "report to platform on-call with this message")
+                    ]),
+                    dag_id=dag_id,
+                )
     return dags

@@ -12,10 +12,11 @@ from modelfleet.specs.loader import BrokenPipeline
 BROKEN_TAG = "broken-spec"
 
 
-def build_placeholder_dag(broken: BrokenPipeline) -> DAG:
+def build_placeholder_dag(broken: BrokenPipeline, dag_id: str | None = None) -> DAG:
+    """`dag_id` defaults to the pipeline's; a companion DAG (e.g. scoring) passes its own."""
     message = "\n".join(str(p) for p in broken.problems)
     with DAG(
-        dag_id=broken.dag_id,
+        dag_id=dag_id or broken.dag_id,
         schedule=None,
         start_date=START_DATE,
         catchup=False,
