@@ -24,6 +24,8 @@ from modelfleet.specs.tenant import TenantSpec
 TENANT_FILE = "tenant.yaml"
 MODELS_DIR = "models"
 SpecT = TypeVar("SpecT", bound=BaseModel)
+# libyaml's loader parses ~10x faster than the pure-Python one; specs are read on every DAG parse.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def dag_id_for(tenant_id: str, model_name: str) -> str:
@@ -95,7 +97,7 @@ def read_yaml(path: Path, shown: str) -> tuple[dict[str, Any] | None, list[SpecP
     except (OSError, UnicodeDecodeError) as exc:
         return None, [problem(shown, "", f"cannot be read: {exc}", "make it a readable UTF-8 text file")]
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -71,7 +71,9 @@ def mutations(draw: Any) -> tuple[str, dict, dict, bool]:
         del parent[path[-1]]
         return target, tenant, model, False
     if kind == "unknown":
-        holder = parent if isinstance(parent, dict) else spec
+        # hyperparameters are a free-form mapping: an extra key there is legitimate
+        free_form = "hyperparameters" in path[:-1]
+        holder = parent if isinstance(parent, dict) and not free_form else spec
         holder[draw(st.sampled_from(["colour", "timeout_minutes", "frameworks", "x"]))] = draw(junk)
         return target, tenant, model, True
     parent[path[-1]] = draw(junk)
