@@ -69,5 +69,5 @@ class EvaluateModelOperator(PipelineStageOperator):
                 hook.client.set_tag(result["run_id"], "decision_reason", reason if chosen else f"{best['candidate']} scored better")
             self.log.info("%s: %s (%s); candidates: %s", name, decision, reason, {r["candidate"]: round(r["metric"], 4) for r in results})
             decisions[name] = {**best, "decision": decision, "reason": reason, "champion_metric": champion_metric,
-                               "champion_version": champion.version if champion else None}
+                               "champion_version": str(champion.version) if champion else None}
         return decisions

@@ -60,7 +60,7 @@ class TorchTrainer:
                 loss = loss_fn(network(xt[batch]), yt[batch])
                 loss.backward()
                 optimiser.step()
-                total += float(loss) * len(batch)
+                total += loss.item() * len(batch)
             network.eval()
             with torch.no_grad():
                 valid_loss = float(loss_fn(network(xv), yv))

@@ -1,7 +1,17 @@
-"""Fixtures for the platform's unit tests: a small valid fleet written into a temporary folder."""
+"""Fixtures for the platform's unit tests: a small valid fleet written into a temporary folder, and for
+the stage tests a copy of the payments tenant, a real MLflow store, S3 (moto) and a webhook receiver."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +78,267 @@ def data_root(tmp_path: Path) -> Path:
     root = tmp_path / "data"
     root.mkdir()
     return root
+
+
+# --- Stage tests: a real tenant copy, real files, a real MLflow store, real local servers. ---
+
+REPO = Path(__file__).resolve().parents[3]
+TODAY = datetime.now(timezone.utc).date()
+YESTERDAY = TODAY - timedelta(days=1)
+"""Logical dates whose synthetic events pass the payments specs' freshness rules (36 h at most)."""
+
+
+class TaskInstanceStub:
+    """Stands in for Airflow's task instance where stages only use XCom: xcom_pull over a dict.
+
+    That is Airflow's plumbing, not what these tests check; everything a stage
+    does besides (files, MLflow, S3, HTTP) is real.
+    """
+
+    def __init__(self, xcoms: dict[str, Any] | None = None) -> None:
+        self.xcoms: dict[str, Any] = dict(xcoms or {})
+
+    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
+        return self.xcoms.get(task_ids)
+
+
+@dataclass
+class StageRun:
+    """One logical date of one pipeline: runs operators in order, feeding each one's result to the next as XCom."""
+
+    ds: str
+    ti: TaskInstanceStub = field(default_factory=TaskInstanceStub)
+    params: dict[str, Any] = field(default_factory=lambda: {"deploy": True})
+
+    def context(self) -> dict[str, Any]:
+        return {"ds": self.ds, "run_id": f"manual__{self.ds}T00:00:00+00:00", "params": self.params, "ti": self.ti}
+
+    def run(self, operator: Any) -> Any:
+        result = operator.execute(self.context())
+        self.ti.xcoms[operator.task_id] = result
+        return result
+
+
+@dataclass
+class TenantHome:
+    """MODELFLEET_HOME in a temporary folder with a copy of the payments tenant as the fleet."""
+
+    root: Path
+    tenants: Path
+    state: Path
+
+    def pipeline(self, model: str) -> Any:
+        from modelfleet.specs.loader import load_pipeline
+
+        return load_pipeline("payments", model)
+
+    def edit_spec(self, model: str, change: Callable[[dict[str, Any]], None]) -> None:
+        path = self.tenants / "payments" / "models" / f"{model}.yaml"
+        spec = yaml.safe_load(path.read_text())
+        change(spec)
+        path.write_text(yaml.safe_dump(spec, sort_keys=False))
+
+    def land(self, model: str, day: date, rows: int = 1000, **generator_args: Any) -> Path:
+        """The day's input, written by the tenant's own generator (with `bad_rows`/`drift` when given)."""
+        from modelfleet.io import rendered_data_path
+        from modelfleet.runtime.landing import land
+        from modelfleet.training.base import import_string
+
+        pipeline = self.pipeline(model)
+        target = Path(rendered_data_path(pipeline, day.isoformat()))
+        if not generator_args:
+            land([pipeline], day, rows=rows)
+            return target
+        frame = import_string(pipeline.model.data.generator)(day, rows=rows, **generator_args)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(target, index=False)
+        return target
+
+    def run_dir(self, model: str, ds: str) -> Path:
+        return self.state / "runs" / f"payments__{model}" / ds
+
+
+@pytest.fixture
+def tenant_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TenantHome:
+    tenants = tmp_path / "tenants"
+    shutil.copytree(REPO / "tenants" / "payments", tenants / "payments", ignore=shutil.ignore_patterns("__pycache__", "tests", "BUILD"))
+    monkeypatch.setenv("MODELFLEET_TENANTS_DIR", str(tenants))
+    monkeypatch.setenv("MODELFLEET_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("MODELFLEET_DATA_ROOT", raising=False)
+    return TenantHome(tmp_path, tenants, tmp_path / "state")
+
+
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, migrated MLflow SQLite store (migrating takes ~7 s; copying the file, milliseconds)."""
+    from mlflow import MlflowClient
+
+    folder = tmp_path_factory.mktemp("mlflow-template")
+    cwd = os.getcwd()
+    os.chdir(folder)  # the default experiment's artifact root is ./mlruns
+    try:
+        uri = f"sqlite:///{folder / 'mlflow.db'}"
+        MlflowClient(tracking_uri=uri, registry_uri=uri).search_experiments()
+    finally:
+        os.chdir(cwd)
+    return folder / "mlflow.db"
+
+
+@pytest.fixture
+def mlflow_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_template: Path) -> Iterator[str]:
+    """A real MLflow tracking and registry store of this test's own: SQLite, artifacts under tmp_path/mlruns.
+
+    No Airflow connection `mlflow_default` exists, so MlflowRegistryHook()
+    falls back to MLFLOW_TRACKING_URI, as operators create it with no arguments.
+    """
+    import mlflow
+
+    shutil.copy(mlflow_template, tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.delenv("AIRFLOW_CONN_MLFLOW_DEFAULT", raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)  # new experiments put artifacts in ./mlruns
+    yield uri
+    while mlflow.active_run():
+        mlflow.end_run()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A real S3 API (moto's server) on loopback for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> tuple[Any, str]:
+    """A fresh bucket and the Airflow connection `aws_test` (JSON form, from the environment) pointing at it."""
+    import boto3
+
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_TEST", json.dumps({
+        "conn_type": "aws", "login": "x", "password": "y",
+        "extra": {"endpoint_url": moto_endpoint, "region_name": "us-east-1"},
+    }))
+    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    bucket = "b-" + "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:50].strip("-")
+    client.create_bucket(Bucket=bucket)
+    return client, bucket
+
+
+@dataclass
+class WebhookReceiver:
+    url: str
+    port: int
+    received: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 200
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A real HTTP server on loopback that records JSON POST bodies and answers `status`."""
+    receiver = WebhookReceiver("", 0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            receiver.received.append({"path": self.path, "body": json.loads(body or b"null"),
+                                      "content_type": self.headers.get("Content-Type")})
+            self.send_response(receiver.status)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.port = server.server_address[1]
+    receiver.url = f"http://127.0.0.1:{receiver.port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Stages:
+    """Builds the payments pipeline's stage operators and runs them for a logical date (see StageRun)."""
+
+    home: TenantHome
+    mlflow_uri: str
+    today: date = TODAY
+    yesterday: date = YESTERDAY
+
+    def operator(self, cls: type, task_id: str, model: str, **kwargs: Any) -> Any:
+        return cls(task_id=task_id, tenant_id="payments", model_name=model, **kwargs)
+
+    def run_for(self, day: date) -> StageRun:
+        return StageRun(day.isoformat())
+
+    def training_set(self, model: str, run: StageRun) -> Path:
+        """build_features' file contract (declared columns of the day's rows in `training_set.parquet`),
+        written directly: how the features stage gets them (a plain read, Feast) is not under test here."""
+        from modelfleet.io import read_frame, rendered_data_path
+
+        spec = self.home.pipeline(model).model
+        frame = read_frame(rendered_data_path(self.home.pipeline(model), run.ds), spec.data.format)
+        out = self.home.run_dir(model, run.ds) / "training_set.parquet"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        frame[[c.name for c in spec.validation.columns if c.name in frame.columns]].to_parquet(out, index=False)
+        return out
+
+    def train(self, model: str, day: date, rows: int = 1000, **train_args: Any) -> StageRun:
+        """Land the day's data, write the training set and run `train`."""
+        from modelfleet.operators.train import TrainModelOperator
+
+        self.home.land(model, day, rows=rows)
+        run = self.run_for(day)
+        self.training_set(model, run)
+        run.run(self.operator(TrainModelOperator, "train", model, **train_args))
+        return run
+
+    def through(self, model: str, day: date, last: str = "deploy", rows: int = 1000) -> StageRun:
+        """train -> evaluate -> register [-> deploy] for one day."""
+        from modelfleet.operators.deploy import DeployModelOperator
+        from modelfleet.operators.evaluate import EvaluateModelOperator
+        from modelfleet.operators.register import RegisterModelOperator
+
+        run = self.train(model, day, rows=rows)
+        run.run(self.operator(EvaluateModelOperator, "evaluate", model, train_task_ids=["train"]))
+        run.run(self.operator(RegisterModelOperator, "register", model))
+        if last == "deploy":
+            run.run(self.operator(DeployModelOperator, "deploy", model))
+        return run
+
+    @property
+    def client(self) -> Any:
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.mlflow_uri, registry_uri=self.mlflow_uri)
+
+    def champion(self, name: str) -> str | None:
+        from modelfleet.hooks.mlflow_registry import CHAMPION, MlflowRegistryHook
+
+        version = MlflowRegistryHook(tracking_uri=self.mlflow_uri).alias_version(name, CHAMPION)
+        return None if version is None else str(version.version)
+
+
+@pytest.fixture
+def stages(tenant_home: TenantHome, mlflow_uri: str) -> Stages:
+    return Stages(tenant_home, mlflow_uri)
+
+
+@pytest.fixture
+def stage_run() -> type[StageRun]:
+    """The StageRun class, for tests that drive one operator with hand-made upstream XComs."""
+    return StageRun
