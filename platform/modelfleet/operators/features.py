@@ -1,28 +1,54 @@
-"""Build the training set of one logical date from the validated input."""
+"""Build the training set of one logical date through Feast, point-in-time correct."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
-from modelfleet.io import read_frame, rendered_data_path
 from modelfleet.operators.stage import PipelineStageOperator
 
 
 class BuildFeaturesOperator(PipelineStageOperator):
-    """Writes `training_set.parquet` (keys, timestamp, features, label) for the trainers.
+    """Writes `training_set.parquet` (join keys, timestamp, the spec's features, label) for the trainers.
 
-    The Feast offline/online path (apply, materialize, point-in-time join)
-    replaces the direct read here in the features issue; the file contract
-    the trainers read stays the same.
+    1. the day's rows go to the offline source of each of the spec's views
+       (`$MODELFLEET_HOME/feast/offline/<view>/<ds>__<input>.parquet`, replaced
+       on a rerun, so the same date never adds rows twice);
+    2. the tenant's definitions are applied only when they changed, and the
+       views are materialized up to the end of the logical date;
+    3. the training set is Feast's `get_historical_features` over the day's
+       (join keys, timestamp, label): each row gets the feature values as they
+       were at its timestamp, never later ones.
     """
 
     ui_color = "#e6f4ea"
 
+    def __init__(self, *, feast_conn_id: str = "feast_default", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.feast_conn_id = feast_conn_id
+
+    @cached_property
+    def hook(self) -> Any:
+        from modelfleet.hooks.feast import FeastHook
+
+        return FeastHook(feast_conn_id=self.feast_conn_id)
+
     def execute(self, context: Any) -> dict[str, Any]:
-        spec = self.pipeline.model
-        frame = read_frame(rendered_data_path(self.pipeline, context["ds"]), spec.data.format)
-        wanted = [c.name for c in spec.validation.columns if c.name in frame.columns]
+        from modelfleet.features.definitions import load_tenant_definitions
+        from modelfleet.features.offline import write_day
+        from modelfleet.io import read_frame, rendered_data_path
+
+        pipeline, spec, ds = self.pipeline, self.pipeline.model, context["ds"]
+        definitions = load_tenant_definitions(pipeline.tenant.id)
+        path = rendered_data_path(pipeline, ds)
+        day = read_frame(path, spec.data.format)
+        for name in spec.features.views:
+            written, rows = write_day(definitions.view(name), day, ds, pipeline.data_path)
+            self.log.info("offline source of %s: %d rows of %s -> %s", name, rows, ds, written)
+        refreshed = self.hook.refresh(definitions, spec.features.views, ds)
+        frame = self.hook.training_frame(spec, definitions, day)
         out = self.run_dir(context) / "training_set.parquet"
-        frame[wanted].to_parquet(out, index=False)
-        self.log.info("training set: %d rows x %d columns -> %s", len(frame), len(wanted), out)
-        return {"training_set": str(out), "rows": len(frame)}
+        frame.to_parquet(out, index=False)
+        self.log.info("training set: %d rows x %d columns -> %s", len(frame), frame.shape[1], out)
+        return {"training_set": str(out), "rows": len(frame), "views": list(spec.features.views),
+                "applied": refreshed["applied"]}
