@@ -342,3 +342,9 @@ def stages(tenant_home: TenantHome, mlflow_uri: str) -> Stages:
 def stage_run() -> type[StageRun]:
     """The StageRun class, for tests that drive one operator with hand-made upstream XComs."""
     return StageRun
+
+
+@pytest.fixture
+def yesterday() -> date:
+    """A logical date whose generated events pass the payments specs' freshness rules."""
+    return YESTERDAY
