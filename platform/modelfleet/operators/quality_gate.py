@@ -12,6 +12,8 @@ FULL_QUALITY = 0.98
 REDUCED_QUALITY = 0.90
 """At or above (and below FULL_QUALITY): train, evaluate and register a challenger; the champion stays."""
 FULL, REDUCED, ALERT = "full", "reduced", "alert"
+XCOM_KEY = "quality"
+"""The gate's result is pushed under this key: a branch task's return value is lost when it skips tasks."""
 
 
 def quality_path(score: float, full: float = FULL_QUALITY, reduced: float = REDUCED_QUALITY) -> str:
@@ -27,8 +29,10 @@ class QualityGateOperator(BaseBranchOperator):
     """Reads the validation task's quality score and follows one path; the other paths are skipped.
 
     `branches` maps each path (`full`, `reduced`, `alert`) to the task ids
-    directly downstream of the gate that it runs. Returns
-    `{"path": ..., "quality_score": ...}` as its XCom.
+    directly downstream of the gate that it runs. Pushes
+    `{"path": ..., "quality_score": ...}` as XCom key `quality` before
+    branching (Airflow 3 ends a branching task by raising
+    DownstreamTasksSkipped, so a return value would never be stored).
     """
 
     template_fields: Sequence[str] = ()
@@ -72,5 +76,7 @@ class QualityGateOperator(BaseBranchOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         path, score = self.route(context)
+        outcome = {"path": path, "quality_score": score}
+        context["ti"].xcom_push(key=XCOM_KEY, value=outcome)
         self.do_branch(context, self.branches[path])
-        return {"path": path, "quality_score": score}
+        return outcome

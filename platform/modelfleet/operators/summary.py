@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from modelfleet.operators.quality_gate import XCOM_KEY as QUALITY_XCOM_KEY
 from modelfleet.operators.stage import PipelineStageOperator
 
 
@@ -20,7 +21,7 @@ class RunSummaryOperator(PipelineStageOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         ti = context["ti"]
-        gate: dict[str, Any] = ti.xcom_pull(task_ids="quality_gate") or {}
+        gate: dict[str, Any] = ti.xcom_pull(task_ids="quality_gate", key=QUALITY_XCOM_KEY) or {}
         decisions: dict[str, dict[str, Any]] = ti.xcom_pull(task_ids="evaluate") or {}
         registered: dict[str, dict[str, Any]] = ti.xcom_pull(task_ids="register") or {}
         deployed: dict[str, str] = ti.xcom_pull(task_ids="deploy") or {}

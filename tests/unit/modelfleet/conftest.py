@@ -91,15 +91,16 @@ YESTERDAY = TODAY - timedelta(days=1)
 class TaskInstanceStub:
     """Stands in for Airflow's task instance where stages only use XCom: xcom_pull over a dict.
 
-    That is Airflow's plumbing, not what these tests check; everything a stage
-    does besides (files, MLflow, S3, HTTP) is real.
+    `xcoms[task_id]` holds a task's return value, `xcoms[(task_id, key)]` any
+    other key. That is Airflow's plumbing, not what these tests check;
+    everything a stage does besides (files, MLflow, S3, HTTP) is real.
     """
 
-    def __init__(self, xcoms: dict[str, Any] | None = None) -> None:
-        self.xcoms: dict[str, Any] = dict(xcoms or {})
+    def __init__(self, xcoms: dict[Any, Any] | None = None) -> None:
+        self.xcoms: dict[Any, Any] = dict(xcoms or {})
 
     def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
-        return self.xcoms.get(task_ids)
+        return self.xcoms.get(task_ids if key == "return_value" else (task_ids, key))
 
 
 @dataclass

@@ -10,7 +10,7 @@ from modelfleet.operators.summary import RunSummaryOperator
 def test_reduced_run_summary_says_the_champion_is_unchanged(tenant_home, stage_run):
     run = stage_run("2026-11-20")
     run.ti.xcoms.update({
-        "quality_gate": {"path": "reduced", "quality_score": 0.95},
+        ("quality_gate", "quality"): {"path": "reduced", "quality_score": 0.95},
         "evaluate": {"payments__card_fraud": {"decision": "promote", "reason": "auc 0.91 beats champion v1"}},
         "register": {"payments__card_fraud": {"version": "2", "decision": "promote", "partition": None}},
         # deploy was skipped: no XCom
@@ -27,7 +27,7 @@ def test_reduced_run_summary_says_the_champion_is_unchanged(tenant_home, stage_r
 def test_full_run_summary_names_the_new_champion(tenant_home, stage_run):
     run = stage_run("2026-11-20")
     run.ti.xcoms.update({
-        "quality_gate": {"path": "full", "quality_score": 1.0},
+        ("quality_gate", "quality"): {"path": "full", "quality_score": 1.0},
         "evaluate": {"payments__card_fraud": {"decision": "promote", "reason": "first model"}},
         "register": {"payments__card_fraud": {"version": "1", "decision": "promote", "partition": None}},
         "deploy": {"payments__card_fraud": "1"},
