@@ -94,6 +94,9 @@ class EmbeddedConfig:
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__API_AUTH__JWT_SECRET": self.secret("jwt_secret"),
+            # Task runners talk to the API server, which may wait up to the SQLite busy
+            # timeout for the write lock: wait longer than that before giving up.
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "90",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "1200",

@@ -28,17 +28,19 @@ def feast_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "state" / "feast"
 
 
-def make_definitions(feast_home: Path, extra: tuple[Column, ...] = (), views: tuple[str, ...] = ("acme__tx",)) -> TenantDefinitions:
+def make_definitions(
+    feast_home: Path, extra: tuple[Column, ...] = (), views: tuple[str, ...] | None = None, tenant: str = "acme"
+) -> TenantDefinitions:
     features = (Column("amount", "float"), Column("channel", "str"), Column("is_intl", "bool"), *extra)
     return TenantDefinitions(
-        tenant_id="acme",
-        entities=(EntityDefinition("acme__card_id", Column("card_id", "int")),),
+        tenant_id=tenant,
+        entities=(EntityDefinition(f"{tenant}__card_id", Column("card_id", "int")),),
         views=tuple(
             ViewDefinition(
                 name=name, join_keys=(Column("card_id", "int"),), features=features, timestamp_column="event_timestamp",
                 ttl_seconds=2 * 86_400, source_path=str(feast_home / "offline" / name),
             )
-            for name in views
+            for name in (views or (f"{tenant}__tx",))
         ),
     )
 
@@ -50,7 +52,7 @@ def definitions(feast_home: Path) -> TenantDefinitions:
 
 @pytest.fixture
 def definitions_with(feast_home: Path) -> Callable[..., TenantDefinitions]:
-    """definitions_with(extra=(Column, ...), views=(name, ...)): the acme definitions, changed."""
+    """definitions_with(extra=(Column, ...), views=(name, ...), tenant=...): the acme definitions, changed."""
     return lambda **changes: make_definitions(feast_home, **changes)
 
 

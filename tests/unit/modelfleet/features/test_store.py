@@ -110,3 +110,41 @@ def test_a_tenant_reads_only_its_own_views(hook) -> None:
 
     with pytest.raises(ValueError, match="not tenant 'globex'"):
         online_features("globex", "acme__tx", [{"card_id": 1}], hook=hook)
+
+
+def _refresh_in_a_process(definitions, frame, queue) -> None:  # type: ignore[no-untyped-def]
+    from modelfleet.hooks.feast import FeastHook
+
+    try:
+        view = definitions.views[0]
+        write_day(view, frame, DAY, "in/{ds}.parquet")
+        queue.put((definitions.tenant_id, FeastHook(lock_timeout=120).refresh(definitions, [view.name], DAY)["applied"]))
+    except BaseException as exc:  # noqa: BLE001 - report to the parent, which asserts
+        queue.put((definitions.tenant_id, repr(exc)))
+
+
+def test_concurrent_pipelines_of_several_tenants_keep_every_definition(hook, definitions_with, rows) -> None:
+    """Four tenants apply and materialize at once into one file registry: the lock keeps every write."""
+    import multiprocessing
+
+    hook.store  # noqa: B018 - Feast imported here, so the forked workers start at once
+    tenants = ["acme", "globex", "initech", "umbrella"]
+    fork = multiprocessing.get_context("fork")
+    queue = fork.Queue()
+    workers = [
+        fork.Process(target=_refresh_in_a_process, args=(definitions_with(tenant=t), rows((1, 1, 10.0, "pos")), queue))
+        for t in tenants
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    results = dict(queue.get(timeout=5) for _ in workers)
+    assert results == {t: True for t in tenants} and all(w.exitcode == 0 for w in workers)
+
+    with hook.locked() as store:
+        views = {v.name: v for v in store.list_feature_views(allow_cache=False)}
+        assert sorted(views) == [f"{t}__tx" for t in tenants]
+        assert all(v.most_recent_end_time is not None for v in views.values())
+    online = hook.online_features("umbrella__tx", [{"card_id": 1}], ["amount"])
+    assert online["amount"].tolist() == [10.0]
