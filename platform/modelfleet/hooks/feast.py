@@ -81,7 +81,7 @@ class FeastHook(BaseHook):
     @contextmanager
     def locked(self) -> Iterator[FeatureStore]:
         """The store, with the platform's Feast lock held (waits at most `lock_timeout` seconds)."""
-        from filelock import FileLock
+        from filelock import FileLock  # pants: no-infer-dep (see BUILD: comes with dvc)
 
         from modelfleet.features.config import lock_file
 
