@@ -115,7 +115,7 @@ def build_feature_dags(tenants: Path | None = None) -> dict[str, DAG]:
     fleet: Fleet = load_fleet(tenants)
     from modelfleet.dag_factory.placeholder import build_placeholder_dag
 
-    taken = {p.dag_id for p in [*fleet.pipelines, *fleet.broken]}
+    taken = {p.dag_id for p in fleet.pipelines} | {b.dag_id for b in fleet.broken}
     dags: dict[str, DAG] = {}
     for tenant_id in sorted(fleet.tenants):
         dag_id = features_dag_id(tenant_id)

@@ -43,7 +43,7 @@ def day_window(ds: str) -> tuple[datetime, datetime]:
 def registered_fingerprints(store: FeatureStore, tenant_id: str) -> dict[str, str]:
     """Name -> fingerprint tag of the tenant's entities and feature views in the registry (read fresh)."""
     tags = {TENANT_TAG: tenant_id}
-    objects = [*store.list_entities(allow_cache=False, tags=tags), *store.list_feature_views(allow_cache=False, tags=tags)]
+    objects: list[Any] = [*store.list_entities(allow_cache=False, tags=tags), *store.list_feature_views(allow_cache=False, tags=tags)]
     return {obj.name: obj.tags.get(FINGERPRINT_TAG, "") for obj in objects}
 
 
@@ -62,14 +62,11 @@ def sync_definitions(store: FeatureStore, definitions: TenantDefinitions) -> boo
         log.info("feature definitions of %s unchanged (%s): apply skipped", definitions.tenant_id, wanted[:12])
         return False
     stale_names = set(registered) - names
-    stale = [
-        obj
-        for obj in [
-            *store.list_feature_views(allow_cache=True, tags={TENANT_TAG: definitions.tenant_id}),
-            *store.list_entities(allow_cache=True, tags={TENANT_TAG: definitions.tenant_id}),
-        ]
-        if obj.name in stale_names
+    mine: list[Any] = [
+        *store.list_feature_views(allow_cache=True, tags={TENANT_TAG: definitions.tenant_id}),
+        *store.list_entities(allow_cache=True, tags={TENANT_TAG: definitions.tenant_id}),
     ]
+    stale = [obj for obj in mine if obj.name in stale_names]
     store.apply(feast_objects(definitions), objects_to_delete=stale, partial=not stale)
     log.info(
         "applied feature definitions of %s (%s): views %s%s",
