@@ -60,6 +60,7 @@ def test_scoring_dags_wait_for_the_day_and_score_with_the_champion(dagbag):
 def test_every_dag_has_tenant_tag_owner_and_retry_policy(dagbag):
     fleet = load_fleet()
     owners_by_dag = {p.dag_id: p.owners for p in fleet.pipelines}
+    owners_by_dag |= {f"{t}__features": tenant.owners for t, tenant in fleet.tenants.items()}
     owners_by_dag |= {f"{p.dag_id}__scoring": p.owners for p in fleet.pipelines}
     for dag_id, dag in dagbag.dags.items():
         tenant = dag_id.split("__", 1)[0]

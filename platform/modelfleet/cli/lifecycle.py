@@ -49,7 +49,7 @@ def status(console: Console) -> int:
 
 def run(console: Console, logical_date: date, tenants: list[str] | None, pipelines: list[str] | None, timeout: float) -> int:
     from modelfleet.runtime.api_client import AirflowApi
-    from modelfleet.runtime.fleet_run import collect, start_runs, wait_for_dags
+    from modelfleet.runtime.fleet_run import wait_for_dags
     from modelfleet.runtime.landing import land
     from modelfleet.specs.loader import load_fleet
 
@@ -72,24 +72,48 @@ def run(console: Console, logical_date: date, tenants: list[str] | None, pipelin
         console.print(f"[red]error[/red] {exc}")
         return 1
     api = AirflowApi(config)
-    dag_ids = sorted(p.dag_id for p in chosen)
-    wait_for_dags(api, set(dag_ids))
+    phases = fleet_phases(fleet, chosen, whole_tenants=not pipelines)
+    wait_for_dags(api, {d for phase in phases.values() for d in phase})
+    deadline = time.monotonic() + timeout
+    results = []
+    for name, dag_ids in phases.items():
+        if name == "scoring":  # score only with models whose pipeline succeeded in this run
+            succeeded = {r.dag_id for r in results if r.state == "success"}
+            dag_ids = [d for d in dag_ids if d.removesuffix("__scoring") in succeeded]
+        if dag_ids:
+            results += run_phase(console, api, name, dag_ids, logical_date, deadline)
+    return summarise(console, results, len(broken), time.monotonic() - started, config)
+
+
+def fleet_phases(fleet: object, chosen: list, whole_tenants: bool) -> dict[str, list[str]]:
+    """Training (with the tenants' feature DAGs when whole tenants run), then batch scoring."""
+    from modelfleet.dag_factory.features import features_dag_id
+    from modelfleet.dag_factory.scoring import scoring_dag_id, wants_scoring_dag
+
+    training = sorted(p.dag_id for p in chosen)
+    if whole_tenants:
+        training += sorted({features_dag_id(p.tenant.id) for p in chosen})
+    scoring = sorted(scoring_dag_id(p) for p in chosen if wants_scoring_dag(p))
+    return {"training": training, "scoring": scoring}
+
+
+def run_phase(console: Console, api: object, name: str, dag_ids: list[str], logical_date: date, deadline: float) -> list:
+    from modelfleet.runtime.fleet_run import collect, start_runs
+
     actions = start_runs(api, dag_ids, logical_date)
     replayed = [d for d, a in actions.items() if a.startswith("replay")]
     if replayed:
         console.print(f"replaying failed tasks of {len(replayed)} earlier run(s): {', '.join(replayed)}")
-    deadline = time.monotonic() + timeout
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
-        bar = progress.add_task("tasks finished", total=None)
+        bar = progress.add_task(f"{name}: tasks finished", total=None)
         while True:
             results, counts = collect(api, dag_ids, logical_date)
             finished = sum(n for state, n in counts.items() if state in ("success", "failed", "skipped", "upstream_failed", "removed"))
             progress.update(bar, total=sum(counts.values()) or None, completed=finished,
-                            description=f"tasks finished ({counts.get('running', 0)} running, {counts.get('failed', 0)} failed)")
+                            description=f"{name}: {len(dag_ids)} DAGs, tasks finished ({counts.get('running', 0)} running, {counts.get('failed', 0)} failed)")
             if all(r.state in ("success", "failed") for r in results) or time.monotonic() > deadline:
-                break
+                return results
             time.sleep(2.0)
-    return summarise(console, results, len(broken), time.monotonic() - started, config)
 
 
 def summarise(console: Console, results: list, broken: int, elapsed: float, config: EmbeddedConfig) -> int:
@@ -104,21 +128,31 @@ def summarise(console: Console, results: list, broken: int, elapsed: float, conf
         console.print(f"[yellow]registry not read[/yellow]: {exc}")
         registry = {}
     table = Table(title="fleet run")
-    for column in ("tenant", "pipelines", "succeeded", "failed", "longest run", "models", "versions", "champions"):
+    columns = ("tenant", "pipelines", "succeeded", "failed", "longest run", "features", "scoring", "models", "versions", "champions")
+    for column in columns:
         table.add_column(column, justify="left" if column == "tenant" else "right")
     for tenant, items in sorted(per_tenant.items()):
-        ok = sum(r.state == "success" for r in items)
-        bad = len(items) - ok
-        longest = max((r.seconds or 0.0 for r in items), default=0.0)
+        trained = [r for r in items if r.kind == "pipeline"]
+        ok = sum(r.state == "success" for r in trained)
+        bad = len(trained) - ok
+        longest = max((r.seconds or 0.0 for r in trained), default=0.0)
         reg = registry.get(tenant, RegistryCounts())
-        table.add_row(tenant, str(len(items)), str(ok), f"[red]{bad}[/red]" if bad else "0", f"{longest:.0f}s",
-                      str(reg.models), str(reg.versions), str(reg.champions))
+        table.add_row(tenant, str(len(trained)), str(ok), f"[red]{bad}[/red]" if bad else "0", f"{longest:.0f}s",
+                      _ratio(items, "features"), _ratio(items, "scoring"), str(reg.models), str(reg.versions), str(reg.champions))
     console.print(table)
     failed = [r for r in results if r.state != "success"]
     for result in failed:
         console.print(f"[red]{result.state}[/red] {result.dag_id}: failed tasks {', '.join(result.failed_tasks) or '-'} "
                       f"(logs: {config.api_url}/dags/{result.dag_id})")
-    console.print(f"{len(results) - len(failed)} of {len(results)} pipelines succeeded in {elapsed:.0f}s"
+    trained = [r for r in results if r.kind == "pipeline"]
+    console.print(f"{sum(r.state == 'success' for r in trained)} of {len(trained)} pipelines succeeded"
+                  f" ({len(results)} DAG runs, {len(failed)} failed) in {elapsed:.0f}s"
                   + (f"; {broken} skipped for invalid specs" if broken else ""))
     console.print(f"Airflow UI {config.api_url}, MLflow {config.mlflow_url}; `modelfleet down` stops the platform")
     return 1 if failed or broken else 0
+
+
+def _ratio(items: list, kind: str) -> str:
+    """`ok/total` DAG runs of one kind, `-` when none ran."""
+    chosen = [r for r in items if r.kind == kind]
+    return f"{sum(r.state == 'success' for r in chosen)}/{len(chosen)}" if chosen else "-"

@@ -27,6 +27,13 @@ class PipelineResult:
     failed_tasks: list[str] = field(default_factory=list)
 
     @property
+    def kind(self) -> str:
+        """pipeline (training), features (a tenant's feature DAG) or scoring."""
+        if self.dag_id.endswith("__scoring"):
+            return "scoring"
+        return "features" if self.dag_id == f"{self.tenant}__features" else "pipeline"
+
+    @property
     def seconds(self) -> float | None:
         if self.started and self.ended:
             return (self.ended - self.started).total_seconds()
@@ -69,7 +76,7 @@ def collect(api: AirflowApi, dag_ids: list[str], logical_date: date) -> tuple[li
     counts: Counter = Counter(ti["state"] or "none" for ti in tis)
     failed: dict[str, list[str]] = {}
     for ti in tis:
-        if ti["state"] in ("failed", "upstream_failed"):
+        if ti["state"] == "failed":  # the cause, not its upstream_failed consequences
             failed.setdefault(ti["dag_id"], []).append(ti["task_id"])
     results = []
     for dag_id in dag_ids:

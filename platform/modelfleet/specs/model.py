@@ -194,6 +194,15 @@ class ModelSpec(StrictModel):
     partitions: Partitions | None = None
     tags: list[str] = Field(default_factory=list)
 
+    @field_validator("name")
+    @classmethod
+    def _name_not_reserved(cls, value: str) -> str:
+        """DAG ids are `<team>__<name>`, `<team>__<name>__scoring` and `<team>__features`: keep them apart."""
+        if value == "features" or "__" in value:
+            raise ValueProblem(f"model name {value!r} is reserved or contains '__'",
+                               "choose another name (not 'features', no double underscore) and rename the file")
+        return value
+
     @field_validator("schedule", mode="before")
     @classmethod
     def _schedule(cls, value: Any) -> Any:
