@@ -16,68 +16,21 @@ duplicate events.
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 
 import numpy as np
 import pandas as pd
+from modelfleet.synthetic import day_rng, distinct_ids, logistic_label, spoil, utc_timestamps
 
 MARKETS = ["us", "uk", "de"]
 PLACEMENTS = ["feed", "sidebar", "search", "stories"]
 DEVICES = ["mobile", "desktop", "tablet"]
 
 
-def _rng(dataset: str, logical_date: dt.date, seed: int) -> np.random.Generator:
-    """One random stream per (dataset, day, seed)."""
-    return np.random.default_rng([seed % 2**32, logical_date.toordinal(), zlib.crc32(dataset.encode())])
-
-
-def _timestamps(rng: np.random.Generator, logical_date: dt.date, n: int) -> pd.Series:
-    """Sorted, timezone-aware UTC instants within the logical date's day."""
-    seconds = np.sort(rng.integers(0, 86_400, n))
-    return pd.Series(pd.Timestamp(logical_date, tz="UTC") + pd.to_timedelta(seconds, unit="s"))
-
-
-def _ids(rng: np.random.Generator, n: int, start: int) -> np.ndarray:
-    """Distinct entity ids (one event per entity per day)."""
-    return rng.choice(50 * max(n, 1000), n, replace=False).astype("int64") + start
-
-
-def _label(rng: np.random.Generator, score: np.ndarray, base_rate: float, strength: float = 2.5) -> np.ndarray:
-    """0/1 labels: a standardised risk score plus logistic noise, around `base_rate`."""
-    z = (score - score.mean()) / (score.std() or 1.0)
-    p = 1.0 / (1.0 + np.exp(-(np.log(base_rate / (1 - base_rate)) + strength * z)))
-    return (rng.random(len(score)) < p).astype("int64")
-
-
-def _spoil(
-    frame: pd.DataFrame, rng: np.random.Generator, fraction: float,
-    nulls: list[str], out_of_range: dict[str, object], unknown: dict[str, str],
-) -> pd.DataFrame:
-    """Spoil `fraction` of the rows: a quarter each get a null, an out-of-range value,
-    an unknown category, or become a copy of a clean row (a duplicate event)."""
-    count = int(round(len(frame) * min(max(fraction, 0.0), 1.0)))
-    if count == 0:
-        return frame
-    frame = frame.copy()
-    bad = rng.permutation(len(frame))[:count]
-    kinds = np.array_split(bad, 4)
-    for rows, changes in ((kinds[0], {c: None for c in nulls}), (kinds[1], out_of_range), (kinds[2], unknown)):
-        items = list(changes.items())
-        for i, row in enumerate(rows):
-            column, value = items[i % len(items)]
-            frame.iloc[row, frame.columns.get_loc(column)] = value
-    clean = np.setdiff1d(np.arange(len(frame)), bad)
-    source = rng.choice(clean if len(clean) else np.arange(len(frame)), len(kinds[3]))
-    for j, column in enumerate(frame.columns):
-        frame.iloc[kinds[3], j] = frame[column].array[source]
-    return frame
-
-
 def _groups(rng: np.random.Generator, rows: int, size: int, start: int) -> tuple[np.ndarray, np.ndarray]:
     """Group ids for `rows` rows in groups of `size` (the last may be smaller) and each row's item id,
     distinct within its group."""
     n_groups = -(-rows // size)
-    group = np.repeat(_ids(rng, n_groups, start), size)[:rows]
+    group = np.repeat(distinct_ids(rng, n_groups, start), size)[:rows]
     item = np.concatenate([rng.choice(200_000, size, replace=False) for _ in range(n_groups)])[:rows] + 1
     return group, item.astype("int64")
 
@@ -92,7 +45,7 @@ def feed_impressions(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Home-feed candidates, 20 per request (group: user_id); label `relevance`."""
-    rng = _rng("feed_impressions", logical_date, seed)
+    rng = day_rng("feed_impressions", logical_date, seed)
     user, item = _groups(rng, rows, 20, 30_000_000)
     affinity = np.round(rng.normal(0, 1, rows), 4)
     popularity = np.round(rng.beta(1.2 + 1.5 * drift, 6, rows), 4)
@@ -112,7 +65,7 @@ def feed_impressions(
     frame = pd.DataFrame({
         "user_id": user,
         "item_id": item,
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "user_item_affinity": affinity,
         "item_popularity": popularity,
         "item_age_hours": age_hours,
@@ -122,7 +75,7 @@ def feed_impressions(
         "user_activity_7d": activity.astype("int64"),
         "relevance": _grades(rng, score),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["user_item_affinity", "item_popularity", "event_timestamp"],
         out_of_range={"item_popularity": 1.8, "item_age_hours": -6.0, "relevance": 9},
@@ -134,7 +87,7 @@ def item_pairs(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Related-item candidates, 10 per anchor item (group: anchor_item_id), per market; label `relevance`."""
-    rng = _rng("item_pairs", logical_date, seed)
+    rng = day_rng("item_pairs", logical_date, seed)
     anchor, item = _groups(rng, rows, 10, 500_000)
     market = np.repeat(rng.choice(MARKETS, -(-rows // 10), p=[0.5, 0.25, 0.25]), 10)[:rows]
     co_view = np.round(rng.beta(1.0, 12 - 4 * drift, rows), 4)
@@ -154,7 +107,7 @@ def item_pairs(
     frame = pd.DataFrame({
         "anchor_item_id": anchor,
         "item_id": item,
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "market": market,
         "co_view_rate": co_view,
         "embedding_similarity": similarity,
@@ -164,7 +117,7 @@ def item_pairs(
         "item_rating": rating,
         "relevance": _grades(rng, score),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["co_view_rate", "embedding_similarity", "event_timestamp"],
         out_of_range={"embedding_similarity": 2.5, "item_rating": 7.5, "price_ratio": -1.0},
@@ -176,7 +129,7 @@ def search_impressions(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Search results, 10 per query (group: query_id); label `relevance`."""
-    rng = _rng("search_impressions", logical_date, seed)
+    rng = day_rng("search_impressions", logical_date, seed)
     query, doc = _groups(rng, rows, 10, 90_000_000)
     query_len = np.repeat(rng.integers(1, 8, -(-rows // 10)), 10)[:rows]
     bm25 = np.round(rng.gamma(2.0, 4.0, rows), 3)
@@ -194,7 +147,7 @@ def search_impressions(
     frame = pd.DataFrame({
         "query_id": query,
         "doc_id": doc,
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "query_length_tokens": query_len.astype("int64"),
         "bm25_score": bm25,
         "title_match_fraction": title_match,
@@ -203,7 +156,7 @@ def search_impressions(
         "doc_age_days": freshness.astype("int64"),
         "relevance": _grades(rng, score),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["bm25_score", "title_match_fraction", "event_timestamp"],
         out_of_range={"title_match_fraction": 1.5, "doc_ctr_30d": -0.2, "doc_length_words": 0},
@@ -215,8 +168,8 @@ def ad_impressions(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Sponsored-item impressions; label `clicked`."""
-    rng = _rng("ad_impressions", logical_date, seed)
-    ts = _timestamps(rng, logical_date, rows)
+    rng = day_rng("ad_impressions", logical_date, seed)
+    ts = utc_timestamps(rng, logical_date, rows)
     placement = rng.choice(PLACEMENTS, rows, p=[0.4, 0.2, 0.25, 0.15])
     device = rng.choice(DEVICES, rows, p=[0.65 + 0.15 * drift, 0.3 - 0.15 * drift, 0.05])
     user_ctr = np.round(rng.beta(1.5, 40, rows), 4)
@@ -233,7 +186,7 @@ def ad_impressions(
         + 0.3 * ((hour >= 18) & (hour <= 23))
     )
     frame = pd.DataFrame({
-        "user_id": _ids(rng, rows, 30_000_000),
+        "user_id": distinct_ids(rng, rows, 30_000_000),
         "ad_id": rng.integers(1, 5_000, rows).astype("int64"),
         "event_timestamp": ts,
         "placement": placement,
@@ -243,9 +196,9 @@ def ad_impressions(
         "ad_ctr_7d": ad_ctr,
         "bid_usd": bid,
         "query_ad_relevance": relevance,
-        "clicked": _label(rng, score, 0.04),
+        "clicked": logistic_label(rng, score, 0.04),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["ad_ctr_7d", "bid_usd", "event_timestamp"],
         out_of_range={"user_ctr_30d": 1.4, "bid_usd": -0.5, "hour_of_day": 24},

@@ -14,10 +14,10 @@ duplicate events.
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 
 import numpy as np
 import pandas as pd
+from modelfleet.synthetic import day_rng, distinct_ids, logistic_label, spoil, utc_timestamps
 
 PURPOSES = ["debt_consolidation", "home_improvement", "car", "medical", "small_business", "other"]
 HOME_OWNERSHIP = ["rent", "own", "mortgage"]
@@ -26,58 +26,11 @@ COLLATERAL = ["none", "vehicle", "property"]
 CONTACT_CHANNELS = ["sms", "call", "email", "letter"]
 
 
-def _rng(dataset: str, logical_date: dt.date, seed: int) -> np.random.Generator:
-    """One random stream per (dataset, day, seed)."""
-    return np.random.default_rng([seed % 2**32, logical_date.toordinal(), zlib.crc32(dataset.encode())])
-
-
-def _timestamps(rng: np.random.Generator, logical_date: dt.date, n: int) -> pd.Series:
-    """Sorted, timezone-aware UTC instants within the logical date's day."""
-    seconds = np.sort(rng.integers(0, 86_400, n))
-    return pd.Series(pd.Timestamp(logical_date, tz="UTC") + pd.to_timedelta(seconds, unit="s"))
-
-
-def _ids(rng: np.random.Generator, n: int, start: int) -> np.ndarray:
-    """Distinct entity ids (one event per entity per day)."""
-    return rng.choice(50 * max(n, 1000), n, replace=False).astype("int64") + start
-
-
-def _label(rng: np.random.Generator, score: np.ndarray, base_rate: float, strength: float = 2.5) -> np.ndarray:
-    """0/1 labels: a standardised risk score plus logistic noise, around `base_rate`."""
-    z = (score - score.mean()) / (score.std() or 1.0)
-    p = 1.0 / (1.0 + np.exp(-(np.log(base_rate / (1 - base_rate)) + strength * z)))
-    return (rng.random(len(score)) < p).astype("int64")
-
-
-def _spoil(
-    frame: pd.DataFrame, rng: np.random.Generator, fraction: float,
-    nulls: list[str], out_of_range: dict[str, object], unknown: dict[str, str],
-) -> pd.DataFrame:
-    """Spoil `fraction` of the rows: a quarter each get a null, an out-of-range value,
-    an unknown category, or become a copy of a clean row (a duplicate event)."""
-    count = int(round(len(frame) * min(max(fraction, 0.0), 1.0)))
-    if count == 0:
-        return frame
-    frame = frame.copy()
-    bad = rng.permutation(len(frame))[:count]
-    kinds = np.array_split(bad, 4)
-    for rows, changes in ((kinds[0], {c: None for c in nulls}), (kinds[1], out_of_range), (kinds[2], unknown)):
-        items = list(changes.items())
-        for i, row in enumerate(rows):
-            column, value = items[i % len(items)]
-            frame.iloc[row, frame.columns.get_loc(column)] = value
-    clean = np.setdiff1d(np.arange(len(frame)), bad)
-    source = rng.choice(clean if len(clean) else np.arange(len(frame)), len(kinds[3]))
-    for j, column in enumerate(frame.columns):
-        frame.iloc[kinds[3], j] = frame[column].array[source]
-    return frame
-
-
 def loan_applications(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Credit applications with bureau attributes; label `defaulted` (within 12 months of booking)."""
-    rng = _rng("loan_applications", logical_date, seed)
+    rng = day_rng("loan_applications", logical_date, seed)
     income = np.round(rng.lognormal(11.0 - 0.1 * drift, 0.5, rows), 0)
     dti = np.round(np.clip(rng.normal(0.28 + 0.06 * drift, 0.1, rows), 0.0, 0.95), 3)
     score = np.clip(np.round(rng.normal(690 - 20 * drift, 60, rows)), 300, 850).astype("int64")
@@ -99,8 +52,8 @@ def loan_applications(
         - 0.3 * (home == "own")
     )
     frame = pd.DataFrame({
-        "application_id": _ids(rng, rows, 50_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "application_id": distinct_ids(rng, rows, 50_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "annual_income": income,
         "debt_to_income": dti,
         "credit_score": score,
@@ -111,9 +64,9 @@ def loan_applications(
         "delinquencies_2y": delinquencies.astype("int64"),
         "purpose": purpose,
         "home_ownership": home,
-        "defaulted": _label(rng, risk, 0.06 + 0.04 * drift),
+        "defaulted": logistic_label(rng, risk, 0.06 + 0.04 * drift),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["annual_income", "debt_to_income", "event_timestamp"],
         out_of_range={"credit_score": 900, "debt_to_income": 3.2, "term_months": 48},
@@ -125,7 +78,7 @@ def loan_performance(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Monthly performance of booked loans by product; label `delinquent_60d` (60+ days past due within 6 months)."""
-    rng = _rng("loan_performance", logical_date, seed)
+    rng = day_rng("loan_performance", logical_date, seed)
     product = rng.choice(PRODUCTS, rows, p=[0.4, 0.3, 0.3])
     months = rng.integers(1, 72, rows)
     balance = np.round(rng.lognormal(9.0, 0.8, rows), 2)
@@ -144,8 +97,8 @@ def loan_performance(
         + 0.5 * (product == "personal")
     )
     frame = pd.DataFrame({
-        "loan_id": _ids(rng, rows, 3_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "loan_id": distinct_ids(rng, rows, 3_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "product": product,
         "months_on_book": months.astype("int64"),
         "current_balance": balance,
@@ -154,9 +107,9 @@ def loan_performance(
         "payment_to_minimum_ratio": min_ratio,
         "credit_score_change_3m": score_change,
         "income_verified": verified,
-        "delinquent_60d": _label(rng, risk, 0.05 + 0.03 * drift),
+        "delinquent_60d": logistic_label(rng, risk, 0.05 + 0.03 * drift),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["current_balance", "utilization", "event_timestamp"],
         out_of_range={"utilization": 4.0, "months_on_book": -1, "current_balance": -100.0},
@@ -168,7 +121,7 @@ def defaulted_loans(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Loans that defaulted, with collateral; label `loss_given_default` (fraction of exposure lost, 0..1)."""
-    rng = _rng("defaulted_loans", logical_date, seed)
+    rng = day_rng("defaulted_loans", logical_date, seed)
     collateral = rng.choice(COLLATERAL, rows, p=[0.5, 0.35, 0.15])
     exposure = np.round(rng.lognormal(9.3, 0.7, rows), 2)
     coverage = np.select([collateral == "vehicle", collateral == "property"],
@@ -183,8 +136,8 @@ def defaulted_loans(
         + rng.normal(0, 0.06, rows)
     )
     frame = pd.DataFrame({
-        "loan_id": _ids(rng, rows, 3_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "loan_id": distinct_ids(rng, rows, 3_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "collateral_type": collateral,
         "collateral_value": collateral_value,
         "exposure_at_default": exposure,
@@ -193,7 +146,7 @@ def defaulted_loans(
         "sent_to_agency": agency,
         "loss_given_default": np.round(np.clip(lgd, 0.0, 1.0), 4),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["exposure_at_default", "loss_given_default", "event_timestamp"],
         out_of_range={"loss_given_default": 1.5, "exposure_at_default": -500.0, "credit_score_at_default": 120},
@@ -205,7 +158,7 @@ def loan_book(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Performing loans and the rate environment; label `prepaid_90d` (repaid in full within 90 days)."""
-    rng = _rng("loan_book", logical_date, seed)
+    rng = day_rng("loan_book", logical_date, seed)
     product = rng.choice(PRODUCTS, rows, p=[0.45, 0.4, 0.15])
     rate = np.round(rng.normal(0.11, 0.03, rows).clip(0.02, 0.3), 4)
     market_delta = np.round(rate - rng.normal(0.09 + 0.03 * drift, 0.01, rows), 4)  # positive: refinancing pays
@@ -222,8 +175,8 @@ def loan_book(
         + 0.4 * (product == "auto")
     )
     frame = pd.DataFrame({
-        "loan_id": _ids(rng, rows, 3_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "loan_id": distinct_ids(rng, rows, 3_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "product": product,
         "interest_rate": rate,
         "rate_minus_market": market_delta,
@@ -231,9 +184,9 @@ def loan_book(
         "remaining_term_months": remaining.astype("int64"),
         "balance": balance,
         "income_growth_12m": income_growth,
-        "prepaid_90d": _label(rng, risk, 0.07),
+        "prepaid_90d": logistic_label(rng, risk, 0.07),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["interest_rate", "balance", "event_timestamp"],
         out_of_range={"interest_rate": 1.5, "remaining_term_months": -6, "balance": -1.0},
@@ -245,7 +198,7 @@ def collections(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Accounts in early collections; label `cured_30d` (back to current within 30 days)."""
-    rng = _rng("collections", logical_date, seed)
+    rng = day_rng("collections", logical_date, seed)
     dpd = rng.integers(1, 90, rows)
     due = np.round(rng.lognormal(6.0 + 0.2 * drift, 0.9, rows), 2)
     attempts = rng.poisson(3, rows)
@@ -263,8 +216,8 @@ def collections(
         + 0.3 * (channel == "sms")
     )
     frame = pd.DataFrame({
-        "account_id": _ids(rng, rows, 6_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "account_id": distinct_ids(rng, rows, 6_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "days_past_due": dpd.astype("int64"),
         "balance_due": due,
         "contact_attempts_7d": attempts.astype("int64"),
@@ -272,9 +225,9 @@ def collections(
         "prior_cures": cures.astype("int64"),
         "payment_ratio_90d": paid_ratio,
         "contact_channel": channel,
-        "cured_30d": _label(rng, risk, 0.3),
+        "cured_30d": logistic_label(rng, risk, 0.3),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["balance_due", "payment_ratio_90d", "event_timestamp"],
         out_of_range={"days_past_due": -5, "payment_ratio_90d": 2.0, "contact_attempts_7d": -1},

@@ -13,10 +13,10 @@ catch: nulls, out-of-range values, unknown categories and duplicate events.
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 
 import numpy as np
 import pandas as pd
+from modelfleet.synthetic import day_rng, distinct_ids, logistic_label, spoil, utc_timestamps
 
 REGIONS = ["na", "eu", "apac"]
 MERCHANT_CATEGORIES = ["grocery", "fuel", "restaurants", "travel", "electronics", "online_retail", "gambling"]
@@ -24,59 +24,12 @@ CHANNELS = ["chip", "contactless", "online", "manual"]
 DEVICE_OS = ["ios", "android", "windows", "macos", "linux"]
 
 
-def _rng(dataset: str, logical_date: dt.date, seed: int) -> np.random.Generator:
-    """One random stream per (dataset, day, seed)."""
-    return np.random.default_rng([seed % 2**32, logical_date.toordinal(), zlib.crc32(dataset.encode())])
-
-
-def _timestamps(rng: np.random.Generator, logical_date: dt.date, n: int) -> pd.Series:
-    """Sorted, timezone-aware UTC instants within the logical date's day."""
-    seconds = np.sort(rng.integers(0, 86_400, n))
-    return pd.Series(pd.Timestamp(logical_date, tz="UTC") + pd.to_timedelta(seconds, unit="s"))
-
-
-def _ids(rng: np.random.Generator, n: int, start: int) -> np.ndarray:
-    """Distinct entity ids (one event per entity per day)."""
-    return rng.choice(50 * max(n, 1000), n, replace=False).astype("int64") + start
-
-
-def _label(rng: np.random.Generator, score: np.ndarray, base_rate: float, strength: float = 2.5) -> np.ndarray:
-    """0/1 labels: a standardised risk score plus logistic noise, around `base_rate`."""
-    z = (score - score.mean()) / (score.std() or 1.0)
-    p = 1.0 / (1.0 + np.exp(-(np.log(base_rate / (1 - base_rate)) + strength * z)))
-    return (rng.random(len(score)) < p).astype("int64")
-
-
-def _spoil(
-    frame: pd.DataFrame, rng: np.random.Generator, fraction: float,
-    nulls: list[str], out_of_range: dict[str, object], unknown: dict[str, str],
-) -> pd.DataFrame:
-    """Spoil `fraction` of the rows: a quarter each get a null, an out-of-range value,
-    an unknown category, or become a copy of a clean row (a duplicate event)."""
-    count = int(round(len(frame) * min(max(fraction, 0.0), 1.0)))
-    if count == 0:
-        return frame
-    frame = frame.copy()
-    bad = rng.permutation(len(frame))[:count]
-    kinds = np.array_split(bad, 4)
-    for rows, changes in ((kinds[0], {c: None for c in nulls}), (kinds[1], out_of_range), (kinds[2], unknown)):
-        items = list(changes.items())
-        for i, row in enumerate(rows):
-            column, value = items[i % len(items)]
-            frame.iloc[row, frame.columns.get_loc(column)] = value
-    clean = np.setdiff1d(np.arange(len(frame)), bad)
-    source = rng.choice(clean if len(clean) else np.arange(len(frame)), len(kinds[3]))
-    for j, column in enumerate(frame.columns):
-        frame.iloc[kinds[3], j] = frame[column].array[source]
-    return frame
-
-
 def card_transactions(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Card authorisations with velocity features; label `is_fraud` (~7% after sampling)."""
-    rng = _rng("card_transactions", logical_date, seed)
-    ts = _timestamps(rng, logical_date, rows)
+    rng = day_rng("card_transactions", logical_date, seed)
+    ts = utc_timestamps(rng, logical_date, rows)
     region = rng.choice(REGIONS, rows, p=[0.4, 0.35, 0.25])
     category = rng.choice(MERCHANT_CATEGORIES, rows, p=[0.25, 0.15, 0.2, 0.08, 0.1, 0.17, 0.05])
     channel = rng.choice(CHANNELS, rows, p=[0.35 - 0.15 * drift, 0.35, 0.25 + 0.15 * drift, 0.05])
@@ -100,7 +53,7 @@ def card_transactions(
         - 0.0004 * card_age
     )
     frame = pd.DataFrame({
-        "card_id": _ids(rng, rows, 4_000_000),
+        "card_id": distinct_ids(rng, rows, 4_000_000),
         "event_timestamp": ts,
         "region": region,
         "amount": amount,
@@ -113,9 +66,9 @@ def card_transactions(
         "avg_amount_30d": avg_amount,
         "card_age_days": card_age.astype("int64"),
         "is_international": international,
-        "is_fraud": _label(rng, risk, 0.03 + 0.02 * drift),
+        "is_fraud": logistic_label(rng, risk, 0.03 + 0.02 * drift),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["amount", "event_timestamp", "distance_from_home_km"],
         out_of_range={"amount": -25.0, "hour_of_day": 27, "card_age_days": -3},
@@ -127,7 +80,7 @@ def merchant_daily(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Daily merchant aggregates; label `high_chargeback_risk` (chargebacks above 1% next 30 days)."""
-    rng = _rng("merchant_daily", logical_date, seed)
+    rng = day_rng("merchant_daily", logical_date, seed)
     category = rng.choice(MERCHANT_CATEGORIES, rows)
     onboarded = rng.integers(1, 3_000, rows)
     txn_count = rng.poisson(rng.lognormal(4.0, 1.0, rows)) + 1
@@ -146,8 +99,8 @@ def merchant_daily(
         + 0.3 * drift * np.log(ticket / 30)
     )
     frame = pd.DataFrame({
-        "merchant_id": _ids(rng, rows, 700_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "merchant_id": distinct_ids(rng, rows, 700_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "merchant_category": category,
         "txn_count": txn_count.astype("int64"),
         "daily_volume_usd": np.round(txn_count * ticket, 2),
@@ -156,9 +109,9 @@ def merchant_daily(
         "chargeback_rate_90d": chargeback_90d,
         "country_risk_score": country_risk,
         "days_since_onboarding": onboarded.astype("int64"),
-        "high_chargeback_risk": _label(rng, risk, 0.08),
+        "high_chargeback_risk": logistic_label(rng, risk, 0.08),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["refund_rate", "daily_volume_usd", "event_timestamp"],
         out_of_range={"refund_rate": 1.7, "country_risk_score": -0.4, "txn_count": -12},
@@ -170,7 +123,7 @@ def login_events(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Login sessions with device and network risk signals; label `is_takeover`."""
-    rng = _rng("login_events", logical_date, seed)
+    rng = day_rng("login_events", logical_date, seed)
     device_os = rng.choice(DEVICE_OS, rows, p=[0.32, 0.38, 0.18, 0.1, 0.02])
     failed = rng.poisson(0.3 + 0.5 * drift, rows)
     new_device = rng.random(rows) < 0.12 + 0.1 * drift
@@ -190,8 +143,8 @@ def login_events(
         + 0.5 * (device_os == "linux")
     )
     frame = pd.DataFrame({
-        "account_id": _ids(rng, rows, 10_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "account_id": distinct_ids(rng, rows, 10_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "device_os": device_os,
         "failed_logins_1h": failed.astype("int64"),
         "new_device": new_device,
@@ -200,9 +153,9 @@ def login_events(
         "password_resets_24h": resets.astype("int64"),
         "session_minutes": session,
         "account_age_days": account_age.astype("int64"),
-        "is_takeover": _label(rng, risk, 0.03),
+        "is_takeover": logistic_label(rng, risk, 0.03),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["ip_risk_score", "session_minutes", "event_timestamp"],
         out_of_range={"ip_risk_score": 3.5, "failed_logins_1h": -1, "session_minutes": -10.0},

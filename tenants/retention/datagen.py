@@ -13,10 +13,10 @@ catch: nulls, out-of-range values, unknown categories and duplicate events.
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 
 import numpy as np
 import pandas as pd
+from modelfleet.synthetic import day_rng, distinct_ids, logistic_label, spoil, utc_timestamps
 
 SEGMENTS = ["consumer", "smb", "enterprise"]
 PLANS = ["basic", "standard", "premium"]
@@ -26,58 +26,11 @@ CHURN_REASONS = ["price", "service", "competitor", "moved", "other"]
 PLATFORMS = ["ios", "android", "web"]
 
 
-def _rng(dataset: str, logical_date: dt.date, seed: int) -> np.random.Generator:
-    """One random stream per (dataset, day, seed)."""
-    return np.random.default_rng([seed % 2**32, logical_date.toordinal(), zlib.crc32(dataset.encode())])
-
-
-def _timestamps(rng: np.random.Generator, logical_date: dt.date, n: int) -> pd.Series:
-    """Sorted, timezone-aware UTC instants within the logical date's day."""
-    seconds = np.sort(rng.integers(0, 86_400, n))
-    return pd.Series(pd.Timestamp(logical_date, tz="UTC") + pd.to_timedelta(seconds, unit="s"))
-
-
-def _ids(rng: np.random.Generator, n: int, start: int) -> np.ndarray:
-    """Distinct entity ids (one event per entity per day)."""
-    return rng.choice(50 * max(n, 1000), n, replace=False).astype("int64") + start
-
-
-def _label(rng: np.random.Generator, score: np.ndarray, base_rate: float, strength: float = 2.5) -> np.ndarray:
-    """0/1 labels: a standardised risk score plus logistic noise, around `base_rate`."""
-    z = (score - score.mean()) / (score.std() or 1.0)
-    p = 1.0 / (1.0 + np.exp(-(np.log(base_rate / (1 - base_rate)) + strength * z)))
-    return (rng.random(len(score)) < p).astype("int64")
-
-
-def _spoil(
-    frame: pd.DataFrame, rng: np.random.Generator, fraction: float,
-    nulls: list[str], out_of_range: dict[str, object], unknown: dict[str, str],
-) -> pd.DataFrame:
-    """Spoil `fraction` of the rows: a quarter each get a null, an out-of-range value,
-    an unknown category, or become a copy of a clean row (a duplicate event)."""
-    count = int(round(len(frame) * min(max(fraction, 0.0), 1.0)))
-    if count == 0:
-        return frame
-    frame = frame.copy()
-    bad = rng.permutation(len(frame))[:count]
-    kinds = np.array_split(bad, 4)
-    for rows, changes in ((kinds[0], {c: None for c in nulls}), (kinds[1], out_of_range), (kinds[2], unknown)):
-        items = list(changes.items())
-        for i, row in enumerate(rows):
-            column, value = items[i % len(items)]
-            frame.iloc[row, frame.columns.get_loc(column)] = value
-    clean = np.setdiff1d(np.arange(len(frame)), bad)
-    source = rng.choice(clean if len(clean) else np.arange(len(frame)), len(kinds[3]))
-    for j, column in enumerate(frame.columns):
-        frame.iloc[kinds[3], j] = frame[column].array[source]
-    return frame
-
-
 def subscribers(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Daily subscriber snapshot; label `churned_30d` (cancels within 30 days)."""
-    rng = _rng("subscribers", logical_date, seed)
+    rng = day_rng("subscribers", logical_date, seed)
     segment = rng.choice(SEGMENTS, rows, p=[0.5, 0.3, 0.2])
     plan = rng.choice(PLANS, rows, p=[0.45, 0.4, 0.15])
     contract = rng.choice(CONTRACTS, rows, p=[0.55, 0.3, 0.15])
@@ -100,8 +53,8 @@ def subscribers(
         + np.select([segment == "enterprise", segment == "smb"], [-0.6, -0.2], 0.0)
     )
     frame = pd.DataFrame({
-        "customer_id": _ids(rng, rows, 1_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "customer_id": distinct_ids(rng, rows, 1_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "segment": segment,
         "plan": plan,
         "contract": contract,
@@ -111,9 +64,9 @@ def subscribers(
         "support_tickets_30d": tickets.astype("int64"),
         "logins_30d": logins.astype("int64"),
         "payment_failures_90d": failures.astype("int64"),
-        "churned_30d": _label(rng, risk, 0.05 + 0.03 * drift),
+        "churned_30d": logistic_label(rng, risk, 0.05 + 0.03 * drift),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["monthly_charges", "discount_pct", "event_timestamp"],
         out_of_range={"monthly_charges": -19.0, "tenure_months": 0, "discount_pct": 140.0},
@@ -125,7 +78,7 @@ def lapsed_customers(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Former customers sent a win-back offer; label `responded` (re-subscribed within 14 days)."""
-    rng = _rng("lapsed_customers", logical_date, seed)
+    rng = day_rng("lapsed_customers", logical_date, seed)
     days = rng.integers(1, 365, rows)
     prev_tenure = rng.integers(1, 72, rows)
     prev_plan = rng.choice(PLANS, rows, p=[0.5, 0.35, 0.15])
@@ -144,8 +97,8 @@ def lapsed_customers(
         + 0.3 * (prev_plan == "premium")
     )
     frame = pd.DataFrame({
-        "customer_id": _ids(rng, rows, 1_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "customer_id": distinct_ids(rng, rows, 1_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "days_since_churn": days.astype("int64"),
         "previous_tenure_months": prev_tenure.astype("int64"),
         "previous_plan": prev_plan,
@@ -153,9 +106,9 @@ def lapsed_customers(
         "offer_value_usd": offer_value,
         "emails_opened_30d": opened.astype("int64"),
         "churn_reason": reason,
-        "responded": _label(rng, risk, 0.08),
+        "responded": logistic_label(rng, risk, 0.08),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["offer_value_usd", "event_timestamp"],
         out_of_range={"days_since_churn": -4, "offer_value_usd": 5_000.0, "emails_opened_30d": -2},
@@ -167,7 +120,7 @@ def customer_value(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Customers with usage and cost history; label `ltv_12m_usd` (next-12-month margin)."""
-    rng = _rng("customer_value", logical_date, seed)
+    rng = day_rng("customer_value", logical_date, seed)
     segment = rng.choice(SEGMENTS, rows, p=[0.6, 0.3, 0.1])
     tenure = rng.integers(1, 120, rows)
     charges = np.round(rng.lognormal(3.5, 0.5, rows) * np.select([segment == "enterprise", segment == "smb"], [4.0, 1.8], 1.0), 2)
@@ -178,8 +131,8 @@ def customer_value(
     margin = charges * 12 * retention * (0.55 + 0.05 * products) - np.nan_to_num(support_cost, nan=60.0) - 0.4 * usage
     ltv = np.round(np.maximum(margin * rng.lognormal(0, 0.12, rows) + rng.normal(0, 25, rows), 0.0), 2)
     frame = pd.DataFrame({
-        "customer_id": _ids(rng, rows, 1_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "customer_id": distinct_ids(rng, rows, 1_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "segment": segment,
         "tenure_months": tenure.astype("int64"),
         "monthly_charges": charges,
@@ -188,7 +141,7 @@ def customer_value(
         "support_cost_12m": support_cost,
         "ltv_12m_usd": ltv,
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["monthly_charges", "ltv_12m_usd", "event_timestamp"],
         out_of_range={"monthly_charges": -5.0, "num_products": 0, "avg_monthly_usage_gb": -1.0},
@@ -200,7 +153,7 @@ def app_activity(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Weekly app engagement per user; label `usage_drop` (sessions fall by half next week)."""
-    rng = _rng("app_activity", logical_date, seed)
+    rng = day_rng("app_activity", logical_date, seed)
     platform = rng.choice(PLATFORMS, rows, p=[0.4, 0.4, 0.2])
     previous = rng.poisson(rng.gamma(2.0, 6.0, rows))
     trend = rng.normal(-0.1 * drift, 0.35, rows)
@@ -220,8 +173,8 @@ def app_activity(
         - 0.25 * np.log1p(sessions)
     )
     frame = pd.DataFrame({
-        "user_id": _ids(rng, rows, 20_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "user_id": distinct_ids(rng, rows, 20_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "platform": platform,
         "sessions_7d": sessions.astype("int64"),
         "sessions_prev_7d": previous.astype("int64"),
@@ -230,9 +183,9 @@ def app_activity(
         "push_opt_in": push,
         "days_since_last_session": idle.astype("int64"),
         "crash_count_7d": crashes.astype("int64"),
-        "usage_drop": _label(rng, risk, 0.1),
+        "usage_drop": logistic_label(rng, risk, 0.1),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["avg_session_minutes", "event_timestamp"],
         out_of_range={"sessions_7d": -3, "avg_session_minutes": -2.5, "days_since_last_session": 400},

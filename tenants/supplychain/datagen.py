@@ -14,10 +14,10 @@ duplicate events.
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 
 import numpy as np
 import pandas as pd
+from modelfleet.synthetic import day_rng, distinct_ids, logistic_label, spoil, utc_timestamps
 
 REGIONS = ["north", "south", "east", "west"]
 ZONES = ["ambient", "chilled", "frozen", "bulky"]
@@ -26,58 +26,11 @@ MODES = ["sea", "air", "road", "rail"]
 CARRIERS = ["dhl", "ups", "fedex", "maersk", "regional"]
 
 
-def _rng(dataset: str, logical_date: dt.date, seed: int) -> np.random.Generator:
-    """One random stream per (dataset, day, seed)."""
-    return np.random.default_rng([seed % 2**32, logical_date.toordinal(), zlib.crc32(dataset.encode())])
-
-
-def _timestamps(rng: np.random.Generator, logical_date: dt.date, n: int) -> pd.Series:
-    """Sorted, timezone-aware UTC instants within the logical date's day."""
-    seconds = np.sort(rng.integers(0, 86_400, n))
-    return pd.Series(pd.Timestamp(logical_date, tz="UTC") + pd.to_timedelta(seconds, unit="s"))
-
-
-def _ids(rng: np.random.Generator, n: int, start: int) -> np.ndarray:
-    """Distinct entity ids (one event per entity per day)."""
-    return rng.choice(50 * max(n, 1000), n, replace=False).astype("int64") + start
-
-
-def _label(rng: np.random.Generator, score: np.ndarray, base_rate: float, strength: float = 2.5) -> np.ndarray:
-    """0/1 labels: a standardised risk score plus logistic noise, around `base_rate`."""
-    z = (score - score.mean()) / (score.std() or 1.0)
-    p = 1.0 / (1.0 + np.exp(-(np.log(base_rate / (1 - base_rate)) + strength * z)))
-    return (rng.random(len(score)) < p).astype("int64")
-
-
-def _spoil(
-    frame: pd.DataFrame, rng: np.random.Generator, fraction: float,
-    nulls: list[str], out_of_range: dict[str, object], unknown: dict[str, str],
-) -> pd.DataFrame:
-    """Spoil `fraction` of the rows: a quarter each get a null, an out-of-range value,
-    an unknown category, or become a copy of a clean row (a duplicate event)."""
-    count = int(round(len(frame) * min(max(fraction, 0.0), 1.0)))
-    if count == 0:
-        return frame
-    frame = frame.copy()
-    bad = rng.permutation(len(frame))[:count]
-    kinds = np.array_split(bad, 4)
-    for rows, changes in ((kinds[0], {c: None for c in nulls}), (kinds[1], out_of_range), (kinds[2], unknown)):
-        items = list(changes.items())
-        for i, row in enumerate(rows):
-            column, value = items[i % len(items)]
-            frame.iloc[row, frame.columns.get_loc(column)] = value
-    clean = np.setdiff1d(np.arange(len(frame)), bad)
-    source = rng.choice(clean if len(clean) else np.arange(len(frame)), len(kinds[3]))
-    for j, column in enumerate(frame.columns):
-        frame.iloc[kinds[3], j] = frame[column].array[source]
-    return frame
-
-
 def store_sku_demand(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Store x SKU day with lags, price and promotion; label `units_sold` (the day's demand)."""
-    rng = _rng("store_sku_demand", logical_date, seed)
+    rng = day_rng("store_sku_demand", logical_date, seed)
     region = rng.choice(REGIONS, rows)
     base = rng.lognormal(3.4 + 0.3 * drift, 0.6, rows)  # a SKU's typical daily units at a store
     rolling = np.round(base * rng.lognormal(0, 0.08, rows), 2)
@@ -97,8 +50,8 @@ def store_sku_demand(
     units = np.round(np.clip(np.minimum(demand * rng.lognormal(0, 0.12, rows), stock), 1, None), 1)
     frame = pd.DataFrame({
         "store_id": rng.integers(100, 999, rows).astype("int64"),
-        "sku_id": _ids(rng, rows, 100_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "sku_id": distinct_ids(rng, rows, 100_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "region": region,
         "price": price,
         "list_price": np.round(list_price, 2),
@@ -110,7 +63,7 @@ def store_sku_demand(
         "stock_on_hand": stock,
         "units_sold": units,
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["price", "lag_7d_units", "event_timestamp"],
         out_of_range={"price": -1.0, "units_sold": -4.0, "temperature_c": 85.0},
@@ -122,7 +75,7 @@ def warehouse_inbound(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Supplier-to-warehouse lanes; label `inbound_pallets` (pallets received next day)."""
-    rng = _rng("warehouse_inbound", logical_date, seed)
+    rng = day_rng("warehouse_inbound", logical_date, seed)
     zone = rng.choice(ZONES, rows, p=[0.5, 0.25, 0.15, 0.1])
     trucks = rng.poisson(4, rows)
     per_truck = np.round(rng.normal(26 - 4 * drift, 3, rows).clip(5, 33), 1)
@@ -134,8 +87,8 @@ def warehouse_inbound(
         (0.7 * trucks * per_truck + 0.15 * lag_1d + 0.1 * lag_7d + 2.0 * open_pos) * season * (1 - 0.2 * (zone == "frozen"))
         + rng.normal(0, 8, rows), 0, None), 1)
     frame = pd.DataFrame({
-        "lane_id": _ids(rng, rows, 60_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "lane_id": distinct_ids(rng, rows, 60_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "warehouse_zone": zone,
         "scheduled_trucks": trucks.astype("int64"),
         "avg_pallets_per_truck": per_truck,
@@ -145,7 +98,7 @@ def warehouse_inbound(
         "season_index": season,
         "inbound_pallets": pallets,
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["lag_1d_pallets", "season_index", "event_timestamp"],
         out_of_range={"scheduled_trucks": -2, "avg_pallets_per_truck": 60.0, "inbound_pallets": -30.0},
@@ -157,7 +110,7 @@ def supplier_orders(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Purchase orders placed today; label `lead_time_days` (order to receipt)."""
-    rng = _rng("supplier_orders", logical_date, seed)
+    rng = day_rng("supplier_orders", logical_date, seed)
     country = rng.choice(COUNTRIES, rows, p=[0.35, 0.15, 0.2, 0.2, 0.1])
     mode = rng.choice(MODES, rows, p=[0.45, 0.1, 0.35, 0.1])
     distance = np.round(np.select(
@@ -174,8 +127,8 @@ def supplier_orders(
         (2 + transit + 0.0006 * quantity + (6 + 10 * drift) * congestion * (mode == "sea") + 6 * (1 - on_time))
         * np.where(expedited, 0.7, 1.0) * rng.lognormal(0, 0.1, rows), 1, None), 1)
     frame = pd.DataFrame({
-        "purchase_order_id": _ids(rng, rows, 8_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "purchase_order_id": distinct_ids(rng, rows, 8_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "supplier_country": country,
         "transport_mode": mode,
         "distance_km": distance,
@@ -185,7 +138,7 @@ def supplier_orders(
         "is_expedited": expedited,
         "lead_time_days": lead,
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["distance_km", "supplier_on_time_rate_90d", "event_timestamp"],
         out_of_range={"supplier_on_time_rate_90d": 1.3, "order_quantity": 0, "lead_time_days": -2.0},
@@ -197,7 +150,7 @@ def shipments(
     logical_date: dt.date, rows: int = 2000, seed: int = 0, drift: float = 0.0, bad_rows: float = 0.0
 ) -> pd.DataFrame:
     """Outbound shipments dispatched today; label `delayed` (arrives after the promised date)."""
-    rng = _rng("shipments", logical_date, seed)
+    rng = day_rng("shipments", logical_date, seed)
     carrier = rng.choice(CARRIERS, rows, p=[0.25, 0.25, 0.2, 0.1, 0.2])
     mode = rng.choice(MODES, rows, p=[0.1, 0.15, 0.65, 0.1])
     distance = np.round(rng.lognormal(6.0, 1.0, rows), 0)
@@ -217,8 +170,8 @@ def shipments(
         + 0.1 * np.log1p(weight)
     )
     frame = pd.DataFrame({
-        "shipment_id": _ids(rng, rows, 70_000_000),
-        "event_timestamp": _timestamps(rng, logical_date, rows),
+        "shipment_id": distinct_ids(rng, rows, 70_000_000),
+        "event_timestamp": utc_timestamps(rng, logical_date, rows),
         "carrier": carrier,
         "transport_mode": mode,
         "distance_km": distance,
@@ -228,9 +181,9 @@ def shipments(
         "weather_severity": weather,
         "origin_congestion": congestion,
         "is_cross_border": cross_border,
-        "delayed": _label(rng, risk, 0.08 + 0.05 * drift),
+        "delayed": logistic_label(rng, risk, 0.08 + 0.05 * drift),
     })
-    return _spoil(
+    return spoil(
         frame, rng, bad_rows,
         nulls=["distance_km", "weather_severity", "event_timestamp"],
         out_of_range={"weight_kg": -3.0, "weather_severity": 1.6, "planned_transit_days": 0},
