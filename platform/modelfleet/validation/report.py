@@ -94,7 +94,7 @@ def severity(check: str, rules: ValidationRules) -> str:
     return DEGRADED
 
 
-def _frame_checks(rules: ValidationRules) -> list[Any]:
+def _frame_checks(rules: ValidationRules, now: datetime | None = None) -> list[Any]:
     import pandera.pandas as pa
 
     checks = [
@@ -107,16 +107,22 @@ def _frame_checks(rules: ValidationRules) -> list[Any]:
     if rules.freshness_column and rules.max_staleness is not None:
         column, staleness = rules.freshness_column, rules.max_staleness
         checks.append(pa.Check(
-            lambda df: bool(len(df)) and (datetime.now(timezone.utc) - df[column].max().to_pydatetime()) <= staleness,
+            lambda df: bool(len(df)) and ((now or datetime.now(timezone.utc)) - df[column].max().to_pydatetime()) <= staleness,
             name=f"newest {column} within {staleness}",
         ))
     return checks
 
 
-def validate_frame(df: pd.DataFrame, rules: ValidationRules) -> ValidationReport:
+def validate_frame(df: pd.DataFrame, rules: ValidationRules, *, now: datetime | None = None) -> ValidationReport:
+    """Check `df` against `rules`, collecting every violation at once.
+
+    `now` is the instant the freshness rule measures staleness from: the wall
+    clock by default (as the validation task runs); a fixed instant makes the
+    result independent of when it is computed (tests of one logical date's data).
+    """
     import pandera.pandas as pa
 
-    schema = pa.DataFrameSchema({rule.name: _column(rule) for rule in rules.columns}, checks=_frame_checks(rules), strict=False)
+    schema = pa.DataFrameSchema({rule.name: _column(rule) for rule in rules.columns}, checks=_frame_checks(rules, now), strict=False)
     n_checks = len(schema.checks) + sum(1 + len(c.checks) for c in schema.columns.values())
     try:
         schema.validate(df, lazy=True)

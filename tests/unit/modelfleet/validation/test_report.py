@@ -73,6 +73,16 @@ def test_stale_data_and_duplicates_are_degraded():
     }
 
 
+def test_freshness_is_measured_from_the_given_instant():
+    old = frame()
+    old["ts"] = old["ts"] - timedelta(days=3)
+    newest = old["ts"].max().to_pydatetime()
+    assert validate_frame(old, RULES, now=newest + timedelta(hours=23)).passed
+    assert checks(validate_frame(old, RULES, now=newest + timedelta(hours=25))) == {
+        ("(frame)", "newest ts within 1 day, 0:00:00"): DEGRADED,
+    }
+
+
 @pytest.mark.parametrize(
     ("data", "check"),
     [
