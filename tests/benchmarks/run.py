@@ -9,7 +9,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.benchmarks import parse_time
+from tests.benchmarks import overhead, parse_time
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,6 +24,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--overhead-repeats", type=int, default=3)
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "BENCHMARKS.md")
     args = parser.parse_args()
     revision = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -35,10 +36,7 @@ def main() -> None:
     )
     results = parse_time.measure(args.repeats)
     section = "## DAG parse time\n\n" + parse_time.markdown(results, args.repeats)
-    text = header + section
-    extra = REPO / "docs" / "benchmarks"
-    for part in sorted(extra.glob("*.md")) if extra.is_dir() else []:
-        text += "\n" + part.read_text()
+    text = header + section + "\n" + overhead.markdown(overhead.measure(args.overhead_repeats), args.overhead_repeats)
     args.output.write_text(text)
     print(text)
 

@@ -69,6 +69,7 @@ class DataStoreHook(BaseHook):
                 head = self.s3_client.head_object(Bucket=bucket, Key=key)
             except self.s3_client.exceptions.ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    self._require_bucket(bucket, path)
                     return None, None
                 raise
             return int(head["ContentLength"]), head["LastModified"].astimezone(timezone.utc)
@@ -77,6 +78,16 @@ class DataStoreHook(BaseHook):
         except FileNotFoundError:
             return None, None
         return info.st_size, datetime.fromtimestamp(info.st_mtime, tz=timezone.utc)
+
+    def _require_bucket(self, bucket: str, path: str) -> None:
+        """A missing object may still arrive; a missing bucket never will: fail now, not at the timeout."""
+        try:
+            self.s3_client.head_bucket(Bucket=bucket)
+        except self.s3_client.exceptions.ClientError as exc:
+            raise FileNotFoundError(
+                f"{path}: bucket {bucket!r} does not exist or is not reachable with connection {self.aws_conn_id!r}; "
+                "check the spec's data.path and the connection's endpoint_url"
+            ) from exc
 
     def check(self, path: str, min_size_bytes: int, max_age: timedelta) -> DataCheck:
         size, modified = self.stat(path)

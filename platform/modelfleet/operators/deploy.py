@@ -44,6 +44,10 @@ class DeployModelOperator(PipelineStageOperator):
                 self.log.info("%s: champion stays (%s)", name, entry["decision"])
                 continue
             previous = hook.alias_version(name, CHAMPION)
+            if previous is not None and str(previous.version) == str(entry["version"]):
+                self.log.info("%s: v%s is already the champion (a rerun); nothing to move", name, entry["version"])
+                deployed[name] = entry["version"]
+                continue
             hook.client.set_registered_model_alias(name, CHAMPION, entry["version"])
             try:
                 smoke_test(f"models:/{name}@{CHAMPION}", self.smoke_fixture(context, entry.get("partition")))

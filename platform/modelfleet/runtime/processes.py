@@ -32,30 +32,33 @@ def read_pid(pid_dir: Path, name: str) -> int | None:
         return None
 
 
-def alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is not alive; its group may still be
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+    """True while any process of the group still runs.
+
+    A killed process stays a zombie until its parent reaps it, and in a
+    container whose init does not reap, that can be forever: `killpg(pgid, 0)`
+    would call the group alive, so members are read from /proc and zombies
+    are not counted (Linux; elsewhere the signal probe is the fallback).
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
         return True
-    return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def start(component: Component, env: dict[str, str], pid_dir: Path, log_dir: Path, cwd: Path) -> int:

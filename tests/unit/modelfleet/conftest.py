@@ -82,42 +82,12 @@ def data_root(tmp_path: Path) -> Path:
 
 # --- Stage tests: a real tenant copy, real files, a real MLflow store, real local servers. ---
 
+from support.stage_run import StageRun, TaskInstanceStub  # noqa: E402,F401 - re-exported for the stage tests (tests/ is a source root)
+
 REPO = Path(__file__).resolve().parents[3]
 TODAY = datetime.now(timezone.utc).date()
 YESTERDAY = TODAY - timedelta(days=1)
 """Logical dates whose synthetic events pass the payments specs' freshness rules (36 h at most)."""
-
-
-class TaskInstanceStub:
-    """Stands in for Airflow's task instance where stages only use XCom: xcom_pull over a dict.
-
-    `xcoms[task_id]` holds a task's return value, `xcoms[(task_id, key)]` any
-    other key. That is Airflow's plumbing, not what these tests check;
-    everything a stage does besides (files, MLflow, S3, HTTP) is real.
-    """
-
-    def __init__(self, xcoms: dict[Any, Any] | None = None) -> None:
-        self.xcoms: dict[Any, Any] = dict(xcoms or {})
-
-    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
-        return self.xcoms.get(task_ids if key == "return_value" else (task_ids, key))
-
-
-@dataclass
-class StageRun:
-    """One logical date of one pipeline: runs operators in order, feeding each one's result to the next as XCom."""
-
-    ds: str
-    ti: TaskInstanceStub = field(default_factory=TaskInstanceStub)
-    params: dict[str, Any] = field(default_factory=lambda: {"deploy": True})
-
-    def context(self) -> dict[str, Any]:
-        return {"ds": self.ds, "run_id": f"manual__{self.ds}T00:00:00+00:00", "params": self.params, "ti": self.ti}
-
-    def run(self, operator: Any) -> Any:
-        result = operator.execute(self.context())
-        self.ti.xcoms[operator.task_id] = result
-        return result
 
 
 @dataclass

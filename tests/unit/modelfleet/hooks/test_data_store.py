@@ -56,7 +56,7 @@ def test_s3_credentials_and_endpoint_come_from_the_connection(s3_bucket, moto_en
     assert client._request_signer._credentials.access_key == "x"
 
 
-def test_s3_missing_bucket_reads_as_missing_data(s3_bucket):
-    """HEAD answers 404 without a body for a missing bucket too: the sensor keeps waiting, with the path in the reason."""
-    check = DataStoreHook(aws_conn_id="aws_test").check("s3://no-such-bucket-here/x.parquet", 1, timedelta(hours=1))
-    assert not check.ready and check.reason == "s3://no-such-bucket-here/x.parquet does not exist"
+def test_s3_missing_bucket_fails_at_once_with_the_fix(s3_bucket):
+    """HEAD answers 404 for a missing bucket too; the bucket is then checked, so the sensor fails now instead of at its timeout."""
+    with pytest.raises(FileNotFoundError, match="bucket 'no-such-bucket-here' does not exist .* check the spec's data.path"):
+        DataStoreHook(aws_conn_id="aws_test").check("s3://no-such-bucket-here/x.parquet", 1, timedelta(hours=1))

@@ -95,3 +95,13 @@ def test_failed_first_deploy_leaves_no_champion(stages):
     with pytest.raises(AirflowFailException, match="no previous champion; alias removed"):
         run.run(stages.operator(DeployModelOperator, "deploy", "merchant_risk"))
     assert stages.champion(NAME) is None
+
+
+def test_redeploying_the_champion_is_a_no_op_even_with_a_broken_fixture(stages):
+    """A rerun whose challenger is already the champion moves nothing, so a failing smoke test cannot 'roll back' to itself."""
+    first = stages.through("merchant_risk", stages.yesterday)
+    assert stages.champion(NAME) == "1"
+    holdout = stages.home.run_dir("merchant_risk", first.ds) / "holdout.parquet"
+    pd.read_parquet(holdout)[["merchant_id"]].to_parquet(holdout, index=False)
+    assert first.run(stages.operator(DeployModelOperator, "deploy", "merchant_risk")) == {NAME: "1"}
+    assert stages.champion(NAME) == "1"
