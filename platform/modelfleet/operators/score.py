@@ -34,9 +34,23 @@ class ScoreBatchOperator(PipelineStageOperator):
     ui_color = "#d2e3fc"
 
     def features_for(self, frame: pd.DataFrame, context: Any) -> pd.DataFrame:
-        """The rows the model scores. Today the day's file carries every feature column, so it is
-        returned as read; the Feast online-store lookup (features issue) plugs in here."""
-        return frame
+        """The rows to score: the day's entities (keys, timestamp, partition) with features read online.
+
+        Features come from the Feast online store, as materialized by the
+        pipeline or the team's feature DAG, not from the raw file: scoring sees
+        what serving would see.
+        """
+        import pandas as pd
+
+        from modelfleet.features import model_online_features
+
+        spec = self.pipeline.model
+        keys = spec.features.join_keys
+        online = model_online_features(self.pipeline, frame[keys])
+        identity = [c for c in (*keys, spec.features.timestamp_column) if c in frame.columns]
+        if spec.partitions and spec.partitions.key not in online.columns:
+            identity.append(spec.partitions.key)
+        return pd.concat([frame[identity].reset_index(drop=True), online.drop(columns=keys)], axis=1)
 
     def execute(self, context: Any) -> dict[str, Any]:
         import mlflow.pyfunc

@@ -19,6 +19,13 @@ def score(stages, model, day):
     return run.run(stages.operator(ScoreBatchOperator, "score", model))
 
 
+def materialize(stages, model, day):
+    """The features stage for real (Feast apply + materialize of the day), so scoring can read the online store."""
+    from modelfleet.operators.features import BuildFeaturesOperator
+
+    stages.run_for(day).run(stages.operator(BuildFeaturesOperator, "build_features", model))
+
+
 def test_without_a_champion_scoring_is_skipped_and_writes_nothing(stages):
     stages.home.land("merchant_risk", stages.today)
     with pytest.raises(AirflowSkipException, match="no champion yet for payments__merchant_risk"):
@@ -29,6 +36,14 @@ def test_without_a_champion_scoring_is_skipped_and_writes_nothing(stages):
 def test_champion_scores_every_row_and_a_rerun_replaces_the_file(stages):
     stages.through("merchant_risk", stages.yesterday)
     data = stages.home.land("merchant_risk", stages.today, rows=600)
+    materialize(stages, "merchant_risk", stages.today)
+    # Spoil the raw file's features after materializing: predictions must still match the
+    # online values, which proves scoring reads Feast, not the file.
+    rows = pd.read_parquet(data)
+    spoiled = rows.copy()
+    feature = next(c for c in rows.columns if c not in ("merchant_id", "event_timestamp") and pd.api.types.is_float_dtype(rows[c]))
+    spoiled[feature] = 0.0
+    spoiled.to_parquet(data, index=False)
 
     result = score(stages, "merchant_risk", stages.today)
     target = scores_path("payments__merchant_risk", stages.today.isoformat())
@@ -38,10 +53,10 @@ def test_champion_scores_every_row_and_a_rerun_replaces_the_file(stages):
 
     scored = pd.read_parquet(target)
     assert list(scored.columns) == ["merchant_id", "event_timestamp", "prediction", "model_name", "model_version"]
-    rows = pd.read_parquet(data)
     assert scored["merchant_id"].tolist() == rows["merchant_id"].tolist()
     champion = mlflow.pyfunc.load_model("models:/payments__merchant_risk@champion")
     np.testing.assert_allclose(scored["prediction"].to_numpy(), np.asarray(champion.predict(rows), dtype=float), rtol=1e-6)
+    assert not np.allclose(np.asarray(champion.predict(spoiled), dtype=float), scored["prediction"].to_numpy())
     assert set(scored["model_version"]) == {"1"}
 
     again = score(stages, "merchant_risk", stages.today)
@@ -59,6 +74,7 @@ def test_partitions_are_scored_by_their_own_champion_only(stages):
     assert stages.champion("payments__card_fraud_regional__na") == "1"
 
     data = stages.home.land(model, stages.today, rows=600)
+    materialize(stages, model, stages.today)
     result = score(stages, model, stages.today)
     rows = pd.read_parquet(data)
     assert result["rows"] == int((rows["region"] == "na").sum()) and result["input_rows"] == 600
