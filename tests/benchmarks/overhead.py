@@ -131,18 +131,23 @@ def _forget(registry: object, name: str) -> None:
         pass
 
 
-def _platform_run(api: object, dag_id: str, day: date, run_id: str) -> float:
-    api.trigger(dag_id, run_id, datetime(day.year, day.month, day.day, tzinfo=timezone.utc).isoformat())
+def _platform_run(api: object, dag_id: str, day: date, run_id: str, timeout: float = 900.0) -> float:
+    """Trigger, wait, and delete the run again: Airflow keeps one run per logical date, and every repeat uses the same day."""
+    if api.trigger(dag_id, run_id, datetime(day.year, day.month, day.day, tzinfo=timezone.utc).isoformat()) is None:
+        raise RuntimeError(f"{dag_id}: a run for {day} already exists")
     api.set_paused(dag_id, False)
-    while True:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         run = api.get_run(dag_id, run_id)
         if run and run["state"] in ("success", "failed"):
             if run["state"] != "success":
                 raise RuntimeError(f"{dag_id} {run_id} failed")
             queued = datetime.fromisoformat(run["queued_at"].replace("Z", "+00:00"))
             ended = datetime.fromisoformat(run["end_date"].replace("Z", "+00:00"))
+            api.request("DELETE", f"/dags/{dag_id}/dagRuns/{run_id}")
             return (ended - queued).total_seconds()
         time.sleep(1.0)
+    raise TimeoutError(f"{dag_id} {run_id} did not finish in {timeout:.0f}s")
 
 
 def markdown(result: dict, repeats: int) -> str:
