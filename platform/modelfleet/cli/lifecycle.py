@@ -113,6 +113,7 @@ def run_phase(console: Console, api: object, name: str, dag_ids: list[str], logi
                             description=f"{name}: {len(dag_ids)} DAGs, tasks finished ({counts.get('running', 0)} running, {counts.get('failed', 0)} failed)")
             if all(r.state in ("success", "failed") for r in results) or time.monotonic() > deadline:
                 return results
+            platform.revive(api.config, say=lambda m: progress.console.print(f"[yellow]watchdog:[/yellow] {m}"))
             time.sleep(2.0)
 
 

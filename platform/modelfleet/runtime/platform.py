@@ -143,6 +143,23 @@ def up(config: EmbeddedConfig, say: object = print) -> dict:
     return wait_healthy(config)
 
 
+def revive(config: EmbeddedConfig, say: object = print) -> list[str]:
+    """Restart components that exited while the platform is in use.
+
+    On SQLite, a scheduler or triggerer can still die of a 'database is
+    locked' error under load (a writer that began as a reader cannot wait for
+    the lock in WAL mode). Airflow components are built to be restarted: the
+    new scheduler adopts the running tasks, so `modelfleet run` watches and
+    revives instead of hanging on a dead scheduler.
+    """
+    dead = [s.name for s in states(config) if not s.running]
+    env = config.environment() if dead else {}
+    for name in dead:
+        say(f"{name} exited (log: {config.log_dir / (name + '.log')}); restarting it")
+        processes.start(processes.Component(name, component_argv(name, config)), env, config.pid_dir, config.log_dir, paths.repo_root())
+    return dead
+
+
 def down(config: EmbeddedConfig, say: object = print) -> list[str]:
     stopped = []
     for name in reversed(COMPONENTS):
