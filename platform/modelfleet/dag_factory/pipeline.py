@@ -44,6 +44,16 @@ def tenant_asset(tenant_id: str, name: str) -> Asset:
     return Asset(name=name, uri=f"modelfleet://{tenant_id}/{name}")
 
 
+def wait_for_input(pipeline: PipelineSpec, task_id: str = "wait_for_data") -> DataFileSensor:
+    """The sensor on a pipeline's input for the run's logical date (`{ds}` in the spec's path)."""
+    return DataFileSensor(
+        task_id=task_id,
+        path=pipeline.data_path.replace("{ds}", "{{ ds }}"),
+        min_size_bytes=pipeline.model.data.min_size_bytes,
+        max_age=pipeline.model.data.max_age,
+    )
+
+
 def schedule_for(pipeline: PipelineSpec) -> Any:
     schedule = pipeline.model.schedule
     if isinstance(schedule, str):
@@ -76,12 +86,7 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
             "deploy": Param(True, type="boolean", description="Move the champion alias when the challenger wins."),
         },
     ) as dag:
-        sensor = DataFileSensor(
-            task_id="wait_for_data",
-            path=pipeline.data_path.replace("{ds}", "{{ ds }}"),
-            min_size_bytes=spec.data.min_size_bytes,
-            max_age=spec.data.max_age,
-        )
+        sensor = wait_for_input(pipeline)
         validate = ValidateDataOperator(task_id="validate_data", **ids)
         gate = QualityGateOperator(
             task_id="quality_gate",

@@ -9,7 +9,7 @@ from airflow.sdk import DAG
 
 from modelfleet.dag_factory.defaults import START_DATE, default_args, tenant_tags
 from modelfleet.operators.score import ScoreBatchOperator
-from modelfleet.sensors.data_file import DataFileSensor
+from modelfleet.dag_factory.pipeline import wait_for_input
 from modelfleet.specs.loader import PipelineSpec
 
 DEFAULT_SCORING_SCHEDULE = "@daily"
@@ -42,12 +42,7 @@ def build_scoring_dag(pipeline: PipelineSpec) -> DAG:
         description=f"batch scoring of {pipeline.dag_id} with its champion"[:200],
         default_args=default_args(tenant, pipeline.owners, spec.retries),
     ) as dag:
-        sensor = DataFileSensor(
-            task_id="wait_for_data",
-            path=pipeline.data_path.replace("{ds}", "{{ ds }}"),
-            min_size_bytes=spec.data.min_size_bytes,
-            max_age=spec.data.max_age,
-        )
+        sensor = wait_for_input(pipeline)
         score = ScoreBatchOperator(task_id="score", tenant_id=tenant.id, model_name=spec.name)
         sensor >> score
     return dag
