@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 import secrets
 import sys
 from dataclasses import dataclass
@@ -58,12 +59,12 @@ class EmbeddedConfig:
     def passwords_file(self) -> Path:
         return self.airflow_home / "simple_auth_manager_passwords.json.generated"
 
-    def secret(self, name: str) -> str:
-        """A random secret created once and kept in the state folder (shared by all components)."""
+    def secret(self, name: str, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:
+        """A random secret created once (by `make`) and kept in the state folder, shared by all components."""
         path = self.home / f".{name}"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
+            path.write_text(make())
             path.chmod(0o600)
         return path.read_text().strip()
 
@@ -110,11 +111,6 @@ class EmbeddedConfig:
         return env
 
     def fernet_key(self) -> str:
-        path = self.home / ".fernet_key"
-        if not path.exists():
-            from cryptography.fernet import Fernet
+        from cryptography.fernet import Fernet
 
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(Fernet.generate_key().decode())
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return self.secret("fernet_key", lambda: Fernet.generate_key().decode())
