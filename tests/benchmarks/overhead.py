@@ -135,7 +135,8 @@ def _platform_run(api: object, dag_id: str, day: date, run_id: str, timeout: flo
     """Trigger, wait, and delete the run again: Airflow keeps one run per logical date, and every repeat uses the same day."""
     if api.trigger(dag_id, run_id, datetime(day.year, day.month, day.day, tzinfo=timezone.utc).isoformat()) is None:
         raise RuntimeError(f"{dag_id}: a run for {day} already exists")
-    api.set_paused(dag_id, False)
+    if api.paused_by_dag().get(dag_id):
+        api.set_paused(dag_id, False)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = api.get_run(dag_id, run_id)

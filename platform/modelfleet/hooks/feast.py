@@ -87,6 +87,11 @@ class FeastHook(BaseHook):
 
         path = lock_file()
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Importing feast and reading its configuration takes seconds of CPU; done
+        # inside the lock, that would serialize every pipeline's feature step on it.
+        import feast  # noqa: F401
+
+        self.repo_config  # noqa: B018 - built now, outside the lock
         with FileLock(str(path), timeout=self.lock_timeout):
             yield self.store
 

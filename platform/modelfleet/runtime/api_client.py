@@ -53,14 +53,11 @@ class AirflowApi:
         return self.http.get("/api/v2/monitor/health").json()
 
     def dag_ids(self) -> set[str]:
-        ids: set[str] = set()
-        offset = 0
-        while True:
-            page = self.request("GET", "/dags", params={"limit": 100, "offset": offset})
-            ids.update(d["dag_id"] for d in page["dags"])
-            offset += 100
-            if offset >= page["total_entries"]:
-                return ids
+        return set(self.paused_by_dag())
+
+    def paused_by_dag(self) -> dict[str, bool]:
+        """Every parsed DAG and whether it is paused."""
+        return {d["dag_id"]: d["is_paused"] for d in self._pages("/dags", "dags", {})}
 
     def import_errors(self) -> list[dict[str, Any]]:
         return self.request("GET", "/importErrors", params={"limit": 100})["import_errors"]
@@ -90,14 +87,25 @@ class AirflowApi:
             "dry_run": False, "dag_run_id": run_id, "only_failed": True, "reset_dag_runs": True,
         })
 
-    def task_instances(self, dag_ids: list[str], run_ids: list[str]) -> list[dict[str, Any]]:
+    def runs_with_id(self, run_id: str) -> list[dict[str, Any]]:
+        """The runs of every DAG that have this run id, in one listing."""
+        found = self._pages("/dags/~/dagRuns", "dag_runs", {"run_id_pattern": run_id})
+        return [r for r in found if r["dag_run_id"] == run_id]  # the pattern is a LIKE: `_` matches any character
+
+    def task_instances(self, run_id: str) -> list[dict[str, Any]]:
+        """The task instances of every run with this run id.
+
+        A GET, as every call that polls must be: Airflow audit-logs POSTs, and
+        on SQLite each audit write can stall the API server (see
+        EmbeddedConfig.component_environment).
+        """
+        found = self._pages("/dags/~/dagRuns/~/taskInstances", "task_instances", {"run_id_pattern": run_id})
+        return [t for t in found if t["dag_run_id"] == run_id]
+
+    def _pages(self, path: str, key: str, params: dict[str, Any], limit: int = 100) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        offset = 0
         while True:
-            page = self.request("POST", "/dags/~/dagRuns/~/taskInstances/list", json={
-                "dag_ids": dag_ids, "dag_run_ids": run_ids, "page_offset": offset, "page_limit": 100,
-            })
-            found.extend(page["task_instances"])
-            offset += 100
-            if offset >= page["total_entries"]:
+            page = self.request("GET", path, params={**params, "limit": limit, "offset": len(found)})
+            found.extend(page[key])
+            if not page[key] or len(found) >= page["total_entries"]:
                 return found

@@ -79,14 +79,17 @@ class EmbeddedConfig:
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            # Without schedules an unpaused DAG still runs only when triggered, so new DAGs
+            # start unpaused and `modelfleet run` need not unpause them one by one (each
+            # unpause is an audited API write; see component_environment).
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": str(self.schedules),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
             "AIRFLOW__CORE__FERNET_KEY": self.fernet_key(),
             # WAL (set on the file by `up`) lets readers and one writer overlap; the busy
             # timeout makes a writer wait for the lock instead of failing at once.
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}?timeout=60",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.database_url(busy_timeout=60),
             # On one machine the fleet runs on demand (`modelfleet run`) unless schedules
             # are asked for: nothing lands synthetic data on a schedule here.
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.schedules),
@@ -109,6 +112,26 @@ class EmbeddedConfig:
             "PYTHONUNBUFFERED": "1",
         })
         return env
+
+    def component_environment(self, name: str) -> dict[str, str]:
+        """`environment()` plus what one component needs of its own."""
+        env = self.environment()
+        if name == "api-server":
+            # Airflow's audit log commits with a blocking SQLite call on the API server's
+            # event loop. If another request of the same server holds the write lock and
+            # needs that loop to commit, both wait until the busy timeout ends the
+            # stand-off. Keep it short here, and shorter than the scheduler's, so the stall
+            # lasts seconds and the scheduler never times out behind it.
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = self.database_url(busy_timeout=10)
+        if name == "mlflow":
+            # The tracking server's job runner (seven huey consumers) serves GenAI jobs
+            # that the fleet does not use.
+            env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+        return env
+
+    def database_url(self, busy_timeout: int) -> str:
+        """The SQLite metadata database; `busy_timeout` seconds is how long a writer waits for the lock."""
+        return f"sqlite:///{self.airflow_home / 'airflow.db'}?timeout={busy_timeout}"
 
     def fernet_key(self) -> str:
         from cryptography.fernet import Fernet

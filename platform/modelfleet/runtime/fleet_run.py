@@ -52,35 +52,46 @@ def wait_for_dags(api: AirflowApi, expected: set[str], timeout: float = 300.0) -
 
 
 def start_runs(api: AirflowApi, dag_ids: list[str], logical_date: date) -> dict[str, str]:
-    """Trigger (or replay the failed part of) one run per DAG; idempotent for the same logical date."""
+    """Trigger (or replay the failed part of) one run per DAG; idempotent for the same logical date.
+
+    DAGs still paused (with schedules on, new DAGs start paused) are unpaused
+    after every run exists, so no run starts while the others are triggered.
+    """
     run_id = run_id_for(logical_date)
     stamp = datetime(logical_date.year, logical_date.month, logical_date.day, tzinfo=timezone.utc).isoformat()
+    existing = {r["dag_id"]: r for r in api.runs_with_id(run_id)}
     actions = {}
     for dag_id in dag_ids:
-        existing = api.get_run(dag_id, run_id)
-        if existing is None:
+        run = existing.get(dag_id)
+        if run is None:
             api.trigger(dag_id, run_id, stamp)
             actions[dag_id] = "triggered"
-        elif existing["state"] == "failed":
+        elif run["state"] == "failed":
             api.clear_failed(dag_id, run_id)
             actions[dag_id] = "replaying failed tasks"
         else:
-            actions[dag_id] = f"already {existing['state']}"
-        api.set_paused(dag_id, False)
+            actions[dag_id] = f"already {run['state']}"
+    paused = api.paused_by_dag()
+    for dag_id in dag_ids:
+        if paused.get(dag_id, False):
+            api.set_paused(dag_id, False)
     return actions
 
 
 def collect(api: AirflowApi, dag_ids: list[str], logical_date: date) -> tuple[list[PipelineResult], Counter]:
+    """Each DAG's run of this date and the task states of them all: two listings, whatever the fleet's size."""
     run_id = run_id_for(logical_date)
-    tis = api.task_instances(dag_ids, [run_id])
+    wanted = set(dag_ids)
+    tis = [ti for ti in api.task_instances(run_id) if ti["dag_id"] in wanted]
     counts: Counter = Counter(ti["state"] or "none" for ti in tis)
     failed: dict[str, list[str]] = {}
     for ti in tis:
         if ti["state"] == "failed":  # the cause, not its upstream_failed consequences
             failed.setdefault(ti["dag_id"], []).append(ti["task_id"])
+    runs = {r["dag_id"]: r for r in api.runs_with_id(run_id)}
     results = []
     for dag_id in dag_ids:
-        run = api.get_run(dag_id, run_id) or {}
+        run = runs.get(dag_id, {})
         results.append(PipelineResult(
             dag_id, dag_id.split("__", 1)[0], run.get("state", "missing"),
             _ts(run.get("start_date")), _ts(run.get("end_date")), sorted(failed.get(dag_id, [])),

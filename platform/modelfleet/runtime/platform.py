@@ -135,10 +135,10 @@ def up(config: EmbeddedConfig, say: object = print) -> dict:
     airflow(config, "db", "migrate")
     use_wal(config.airflow_home / "airflow.db")
     say("syncing pools from infra/capacity.yaml: " + ", ".join(sync_pools(config)))
-    env = config.environment()
     for name in COMPONENTS:
         if name in missing:
-            processes.start(processes.Component(name, component_argv(name, config)), env, config.pid_dir, config.log_dir, paths.repo_root())
+            processes.start(processes.Component(name, component_argv(name, config)), config.component_environment(name),
+                            config.pid_dir, config.log_dir, paths.repo_root())
             say(f"started {name}")
     return wait_healthy(config)
 
@@ -153,10 +153,10 @@ def revive(config: EmbeddedConfig, say: object = print) -> list[str]:
     revives instead of hanging on a dead scheduler.
     """
     dead = [s.name for s in states(config) if not s.running]
-    env = config.environment() if dead else {}
     for name in dead:
         say(f"{name} exited (log: {config.log_dir / (name + '.log')}); restarting it")
-        processes.start(processes.Component(name, component_argv(name, config)), env, config.pid_dir, config.log_dir, paths.repo_root())
+        processes.start(processes.Component(name, component_argv(name, config)), config.component_environment(name),
+                        config.pid_dir, config.log_dir, paths.repo_root())
     return dead
 
 

@@ -1,0 +1,41 @@
+"""The embedded platform's environment: SQLite busy timeouts and per-component settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from modelfleet.runtime.config import EmbeddedConfig
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EmbeddedConfig:
+    monkeypatch.setenv("MODELFLEET_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MODELFLEET_SCHEDULES", raising=False)
+    return EmbeddedConfig.from_env()
+
+
+def _busy_timeout(env: dict[str, str]) -> int:
+    return int(parse_qs(urlparse(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).query)["timeout"][0])
+
+
+def test_api_server_gives_up_on_the_sqlite_lock_before_the_scheduler_does(config: EmbeddedConfig) -> None:
+    # A stand-off inside the API server lasts its busy timeout; the scheduler waits on the same lock meanwhile.
+    api = _busy_timeout(config.component_environment("api-server"))
+    assert api < _busy_timeout(config.component_environment("scheduler"))
+    assert api < _busy_timeout(config.component_environment("triggerer"))
+    assert config.component_environment("api-server")["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith(
+        f"sqlite:///{config.airflow_home / 'airflow.db'}")
+
+
+def test_only_the_tracking_server_turns_off_mlflow_jobs(config: EmbeddedConfig) -> None:
+    assert config.component_environment("mlflow")["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+    assert "MLFLOW_SERVER_ENABLE_JOB_EXECUTION" not in config.component_environment("scheduler")
+
+
+@pytest.mark.parametrize(("schedules", "paused"), [("off", "False"), ("on", "True")])
+def test_new_dags_start_paused_only_when_schedules_run(schedules: str, paused: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELFLEET_SCHEDULES", schedules)
+    assert EmbeddedConfig.from_env().environment()["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == paused
