@@ -7,8 +7,6 @@ from typing import Any
 
 from modelfleet.operators.stage import PipelineStageOperator
 
-HOLDOUT_FRACTION = 0.2
-
 
 def registered_model_name(dag_id: str, partition: str | None) -> str:
     return f"{dag_id}__{partition}" if partition else dag_id
@@ -17,8 +15,8 @@ def registered_model_name(dag_id: str, partition: str | None) -> str:
 class TrainModelOperator(PipelineStageOperator):
     """Fits the spec's framework (or a challenger's) and logs params, per-epoch metrics and the model.
 
-    The hold-out split is seeded, so every candidate and the champion are
-    scored on the same rows. Returns a small XCom: run id, model URI, metric.
+    The hold-out split is seeded (whole query groups for ranking), so every
+    candidate and the champion are scored on the same rows. Returns a small XCom: run id, model URI, metric.
     """
 
     template_fields: Sequence[str] = ("partition",)
@@ -31,7 +29,6 @@ class TrainModelOperator(PipelineStageOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         import mlflow
-        import numpy as np
         import pandas as pd
         from mlflow.models import infer_signature
 
@@ -42,6 +39,7 @@ class TrainModelOperator(PipelineStageOperator):
         from modelfleet.training.encoding import FeatureEncoder
         from modelfleet.training.metrics import score
         from modelfleet.training.pyfunc import FleetModel
+        from modelfleet.training.split import holdout_mask
 
         pipeline, spec = self.pipeline, self.pipeline.model
         framework, hyperparameters = spec.framework, dict(spec.training.hyperparameters)
@@ -52,9 +50,9 @@ class TrainModelOperator(PipelineStageOperator):
         frame = pd.read_parquet(run_dir / "training_set.parquet")
         if self.partition and spec.partitions:
             frame = frame[frame[spec.partitions.key].astype(str) == str(self.partition)].reset_index(drop=True)
-        rng = np.random.default_rng(spec.training.seed)
-        holdout_mask = rng.random(len(frame)) < HOLDOUT_FRACTION
-        train, holdout = frame[~holdout_mask], frame[holdout_mask]
+        group_key = spec.features.join_keys[0] if spec.task == "ranking" else None
+        held = holdout_mask(frame, spec.training.seed, group_key)
+        train, holdout = frame[~held], frame[held]
         suffix = f"_{self.partition}" if self.partition else ""
         holdout.to_parquet(run_dir / f"holdout{suffix}.parquet", index=False)
 
@@ -62,7 +60,6 @@ class TrainModelOperator(PipelineStageOperator):
         label = spec.features.label
         x_train, y_train = encoder.transform(train), train[label].to_numpy(dtype=float)
         x_hold, y_hold = encoder.transform(holdout), holdout[label].to_numpy(dtype=float)
-        group_key = spec.features.join_keys[0]
         trainer = get_trainer(framework)
 
         hook = MlflowRegistryHook()
@@ -81,10 +78,10 @@ class TrainModelOperator(PipelineStageOperator):
             model = trainer.fit(
                 x_train, y_train, x_hold, y_hold, task=spec.task, hyperparameters=hyperparameters,
                 seed=spec.training.seed, log_epoch=lambda step, values: mlflow.log_metrics(values, step=step),
-                groups_train=train[group_key].to_numpy() if spec.task == "ranking" else None,
+                groups_train=train[group_key].to_numpy() if group_key else None,
             )
             predictions = trainer.predict(model, x_hold)
-            groups = holdout[group_key].to_numpy() if spec.task == "ranking" else None
+            groups = holdout[group_key].to_numpy() if group_key else None
             value = score(spec.evaluation.metric, y_hold, predictions, groups)
             mlflow.log_metric(f"holdout_{spec.evaluation.metric}", value)
             example = holdout[encoder.columns].head(5)

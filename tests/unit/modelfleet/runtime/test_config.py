@@ -39,3 +39,21 @@ def test_only_the_tracking_server_turns_off_mlflow_jobs(config: EmbeddedConfig) 
 def test_new_dags_start_paused_only_when_schedules_run(schedules: str, paused: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELFLEET_SCHEDULES", schedules)
     assert EmbeddedConfig.from_env().environment()["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == paused
+
+
+def test_scheduler_workers_start_from_a_fork_server_that_preloads_real_modules(config: EmbeddedConfig) -> None:
+    import importlib.util
+
+    env = config.component_environment("scheduler")
+    assert env["AIRFLOW__SCHEDULER__MP_START_METHOD"] == "forkserver"
+    preload = env["AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD"].split(",")
+    # multiprocessing skips a preload module it cannot import, silently: a misspelt name would just be slow.
+    assert [m for m in preload if importlib.util.find_spec(m) is None] == []
+    assert {"pandas", "mlflow.pyfunc", "feast"} <= set(preload)
+    # Only the scheduler's workers: the DAG processor must stay free of these imports.
+    assert "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD" not in config.component_environment("dag-processor")
+
+
+def test_every_component_and_task_runs_without_mlflow_telemetry(config: EmbeddedConfig) -> None:
+    for name in ("mlflow", "scheduler", "api-server", "triggerer", "dag-processor"):
+        assert config.component_environment(name)["MLFLOW_DISABLE_TELEMETRY"] == "true"
