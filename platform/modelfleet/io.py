@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from modelfleet.specs.loader import PipelineSpec
+from modelfleet.specs.model import render_ds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
 
 def rendered_data_path(pipeline: PipelineSpec, ds: str) -> str:
     """The input file of one logical date: `{ds}` in the spec's path becomes YYYY-MM-DD."""
-    return pipeline.data_path.replace("{ds}", ds)
+    return render_ds(pipeline.data_path, ds)
 
 
 def read_frame(path: str, fmt: str = "parquet") -> pd.DataFrame:

@@ -21,6 +21,7 @@ from modelfleet.features.definitions import TenantDefinitions, tenant_definition
 from modelfleet.operators.materialize import MaterializeFeaturesOperator
 from modelfleet.sensors.data_file import DataFileSensor
 from modelfleet.specs.loader import BrokenPipeline, Fleet, PipelineSpec, dag_id_for, load_fleet
+from modelfleet.specs.model import AIRFLOW_DS, DS_PLACEHOLDER, render_ds
 from modelfleet.specs.tenant import TenantSpec
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def features_asset_name(tenant_id: str) -> str:
 
 def _input_task_id(relative_path: str, taken: set[str]) -> str:
     """`card_transactions/{ds}.parquet` -> `wait_for_card_transactions` (suffixed if taken)."""
-    stem = re.sub(r"\.(parquet|csv)$", "", relative_path.rsplit("://", 1)[-1]).replace("{ds}", "")
+    stem = re.sub(r"\.(parquet|csv)$", "", relative_path.rsplit("://", 1)[-1]).replace(DS_PLACEHOLDER, "")
     slug = re.sub(r"[^A-Za-z0-9_]+", "_", stem).strip("_") or "input"
     task_id, n = f"wait_for_{slug}", 1
     while task_id in taken:
@@ -95,7 +96,7 @@ def build_feature_dag(tenant: TenantSpec, pipelines: list[PipelineSpec]) -> DAG:
         for data_path, readers in sorted(inputs.items()):
             sensor = DataFileSensor(
                 task_id=_input_task_id(readers[0].model.data.path, taken),
-                path=data_path.replace("{ds}", "{{ ds }}"),
+                path=render_ds(data_path, AIRFLOW_DS),
                 min_size_bytes=min(p.model.data.min_size_bytes for p in readers),
                 max_age=max((p.model.data.max_age for p in readers), default=timedelta(days=2)),
             )

@@ -36,7 +36,7 @@ from modelfleet.operators.validate_data import ValidateDataOperator
 from modelfleet.scheduling.capacity import gpu_pool_name
 from modelfleet.sensors.data_file import DataFileSensor
 from modelfleet.specs.loader import PipelineSpec
-from modelfleet.specs.model import Resources
+from modelfleet.specs.model import AIRFLOW_DS, Resources, render_ds
 
 
 def tenant_asset(tenant_id: str, name: str) -> Asset:
@@ -48,7 +48,7 @@ def wait_for_input(pipeline: PipelineSpec, task_id: str = "wait_for_data") -> Da
     """The sensor on a pipeline's input for the run's logical date (`{ds}` in the spec's path)."""
     return DataFileSensor(
         task_id=task_id,
-        path=pipeline.data_path.replace("{ds}", "{{ ds }}"),
+        path=render_ds(pipeline.data_path, AIRFLOW_DS),
         min_size_bytes=pipeline.model.data.min_size_bytes,
         max_age=pipeline.model.data.max_age,
     )

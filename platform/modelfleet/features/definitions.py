@@ -23,7 +23,7 @@ from typing import Any
 
 from modelfleet.specs.errors import SpecError, SpecProblem, problem
 from modelfleet.specs.loader import PipelineSpec
-from modelfleet.specs.model import ModelSpec
+from modelfleet.specs.model import ModelSpec, render_ds
 
 FEAST_TYPES: dict[str, str] = {
     "int": "Int64",
@@ -65,7 +65,7 @@ class ViewInput:
     format: str = "parquet"
 
     def for_date(self, ds: str) -> str:
-        return self.path.replace("{ds}", ds)
+        return render_ds(self.path, ds)
 
 
 @dataclass(frozen=True)

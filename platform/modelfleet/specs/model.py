@@ -52,10 +52,22 @@ ImportString = Annotated[str, AfterValidator(_import_string)]
 CronOrPreset = Annotated[str, AfterValidator(_cron_or_preset)]
 
 
+DS_PLACEHOLDER = "{ds}"
+"""Stands for the logical date in a data path template."""
+
+AIRFLOW_DS = "{{ ds }}"
+"""The same, for Airflow to render in a templated field."""
+
+
+def render_ds(template: str, ds: str) -> str:
+    """A data path template for one logical date: `{ds}` becomes `ds` (YYYY-MM-DD, or AIRFLOW_DS)."""
+    return template.replace(DS_PLACEHOLDER, ds)
+
+
 class DataSource(StrictModel):
     """Input data: where it lands and what 'arrived' means for the sensor."""
 
-    path: str = Field(min_length=1, description="Relative to the tenant's data_root, or an s3:// URI under it.")
+    path: str = Field(min_length=1, description="Relative to the tenant's data_root, or an s3:// URI under it; `{ds}` is the logical date.")
     format: Literal["parquet", "csv"] = "parquet"
     min_size_bytes: int = Field(default=1, ge=0)
     max_age: Duration = timedelta(days=2)
