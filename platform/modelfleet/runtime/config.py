@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from modelfleet import paths
+from modelfleet.features.config import config_file
 
 
 TASK_PRELOAD = (
@@ -115,6 +117,9 @@ class EmbeddedConfig:
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "1200",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.airflow_home / "logs"),
             "AIRFLOW_CONN_MLFLOW_DEFAULT": self.mlflow_url,
+            # Found in the environment, the connection costs a task no API call (a missing
+            # one cost a 404 per Feast step before the hook fell back to the same file).
+            "AIRFLOW_CONN_FEAST_DEFAULT": json.dumps({"conn_type": "generic", "extra": {"feature_store_yaml": str(config_file())}}),
             "MLFLOW_TRACKING_URI": self.mlflow_url,
             # MLflow's telemetry thread sets and unsets an environment variable while a
             # task's own thread may be iterating os.environ (requests does, for proxies):

@@ -57,3 +57,14 @@ def test_scheduler_workers_start_from_a_fork_server_that_preloads_real_modules(c
 def test_every_component_and_task_runs_without_mlflow_telemetry(config: EmbeddedConfig) -> None:
     for name in ("mlflow", "scheduler", "api-server", "triggerer", "dag-processor"):
         assert config.component_environment(name)["MLFLOW_DISABLE_TELEMETRY"] == "true"
+
+
+def test_tasks_find_the_feast_connection_in_their_environment(config: EmbeddedConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelfleet.features.config import default_config_file
+    from modelfleet.hooks.feast import FeastHook
+
+    monkeypatch.delenv("MODELFLEET_FEAST_CONFIG", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_FEAST_DEFAULT", config.environment()["AIRFLOW_CONN_FEAST_DEFAULT"])
+    connection = FeastHook.get_connection("feast_default")
+    assert connection.extra_dejson["feature_store_yaml"] == str(default_config_file())
+    assert FeastHook().config_file == default_config_file()
