@@ -72,7 +72,7 @@ def run(console: Console, logical_date: date, tenants: list[str] | None, pipelin
         console.print(f"[red]error[/red] {exc}")
         return 1
     api = AirflowApi(config)
-    phases = fleet_phases(fleet, chosen, whole_tenants=not pipelines)
+    phases = fleet_phases(chosen, whole_tenants=not pipelines)
     wait_for_dags(api, {d for phase in phases.values() for d in phase})
     deadline = time.monotonic() + timeout
     results = []
@@ -85,7 +85,7 @@ def run(console: Console, logical_date: date, tenants: list[str] | None, pipelin
     return summarise(console, results, len(broken), time.monotonic() - started, config)
 
 
-def fleet_phases(fleet: object, chosen: list, whole_tenants: bool) -> dict[str, list[str]]:
+def fleet_phases(chosen: list, whole_tenants: bool) -> dict[str, list[str]]:
     """Training (with the tenants' feature DAGs when whole tenants run), then batch scoring."""
     from modelfleet.dag_factory.features import features_dag_id
     from modelfleet.dag_factory.scoring import scoring_dag_id, wants_scoring_dag

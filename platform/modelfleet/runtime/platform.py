@@ -41,6 +41,12 @@ def component_argv(name: str, config: EmbeddedConfig) -> list[str]:
     return [str(bin_dir / "airflow"), name]
 
 
+def start_component(config: EmbeddedConfig, name: str) -> int:
+    """Start one component in its own process group, with its environment; returns its pid."""
+    return processes.start(processes.Component(name, component_argv(name, config)), config.component_environment(name),
+                           config.pid_dir, config.log_dir, paths.repo_root())
+
+
 def states(config: EmbeddedConfig) -> list[ComponentState]:
     result = []
     for name in COMPONENTS:
@@ -137,8 +143,7 @@ def up(config: EmbeddedConfig, say: object = print) -> dict:
     say("syncing pools from infra/capacity.yaml: " + ", ".join(sync_pools(config)))
     for name in COMPONENTS:
         if name in missing:
-            processes.start(processes.Component(name, component_argv(name, config)), config.component_environment(name),
-                            config.pid_dir, config.log_dir, paths.repo_root())
+            start_component(config, name)
             say(f"started {name}")
     return wait_healthy(config)
 
@@ -155,8 +160,7 @@ def revive(config: EmbeddedConfig, say: object = print) -> list[str]:
     dead = [s.name for s in states(config) if not s.running]
     for name in dead:
         say(f"{name} exited (log: {config.log_dir / (name + '.log')}); restarting it")
-        processes.start(processes.Component(name, component_argv(name, config)), config.component_environment(name),
-                        config.pid_dir, config.log_dir, paths.repo_root())
+        start_component(config, name)
     return dead
 
 
