@@ -20,7 +20,7 @@ from modelfleet.dag_factory.pipeline import tenant_asset
 from modelfleet.features.definitions import TenantDefinitions, tenant_definitions
 from modelfleet.operators.materialize import MaterializeFeaturesOperator
 from modelfleet.sensors.data_file import DataFileSensor
-from modelfleet.specs.loader import BrokenPipeline, Fleet, PipelineSpec, dag_id_for, load_fleet
+from modelfleet.specs.loader import Fleet, PipelineSpec, dag_id_for, load_fleet
 from modelfleet.specs.model import AIRFLOW_DS, DS_PLACEHOLDER, render_ds
 from modelfleet.specs.tenant import TenantSpec
 
@@ -114,7 +114,7 @@ def build_feature_dags(tenants: Path | None = None) -> dict[str, DAG]:
     if wanted and not wanted.endswith(f"__{FEATURES}"):
         return {}
     fleet: Fleet = load_fleet(tenants)
-    from modelfleet.dag_factory.placeholder import build_placeholder_dag
+    from modelfleet.dag_factory.placeholder import placeholder_for_build_error
 
     taken = {p.dag_id for p in fleet.pipelines} | {b.dag_id for b in fleet.broken}
     dags: dict[str, DAG] = {}
@@ -129,11 +129,6 @@ def build_feature_dags(tenants: Path | None = None) -> dict[str, DAG]:
         try:
             dags[dag_id] = build_feature_dag(fleet.tenants[tenant_id], pipelines)
         except Exception as exc:  # noqa: BLE001 - isolate this tenant, keep the others
-            from modelfleet.specs.errors import SpecError, problem
-
             log.exception("feature pipeline of %s could not be built", tenant_id)
-            problems = exc.problems if isinstance(exc, SpecError) else [
-                problem(f"tenants/{tenant_id}/models", "", f"feature DAG could not be built: {exc}", "report to platform on-call with this message")
-            ]
-            dags[dag_id] = build_placeholder_dag(BrokenPipeline(tenant_id, FEATURES, problems[0].file, problems))
+            dags[dag_id] = placeholder_for_build_error(exc, tenant_id, FEATURES, f"tenants/{tenant_id}/models", what="feature DAG")
     return dags

@@ -8,7 +8,7 @@ from pathlib import Path
 from airflow.sdk import DAG, get_parsing_context
 
 from modelfleet.dag_factory.pipeline import build_pipeline_dag
-from modelfleet.dag_factory.placeholder import build_placeholder_dag
+from modelfleet.dag_factory.placeholder import build_placeholder_dag, placeholder_for_build_error
 from modelfleet.dag_factory.scoring import build_scoring_dag, scoring_dag_id, wants_scoring_dag
 from modelfleet.specs.loader import BrokenPipeline, PipelineSpec, load_fleet
 
@@ -43,12 +43,5 @@ def build_fleet_dags(tenants: Path | None = None) -> dict[str, DAG]:
                 dags[dag_id] = builder(item)
             except Exception as exc:  # noqa: BLE001 - isolate this DAG, keep the rest
                 log.exception("DAG %s could not be built", dag_id)
-                from modelfleet.specs.errors import problem
-
-                dags[dag_id] = build_placeholder_dag(
-                    BrokenPipeline(item.tenant.id, item.model.name, item.file, [
-                        problem(item.file, "", f"DAG could not be built: {exc}", "report to platform on-call with this message")
-                    ]),
-                    dag_id=dag_id,
-                )
+                dags[dag_id] = placeholder_for_build_error(exc, item.tenant.id, item.model.name, item.file, dag_id=dag_id)
     return dags

@@ -7,6 +7,7 @@ from airflow.sdk import DAG
 from modelfleet.dag_factory.defaults import START_DATE
 from modelfleet.dag_factory.docs import broken_doc
 from modelfleet.operators.spec_error import SpecErrorOperator
+from modelfleet.specs.errors import SpecError, problem
 from modelfleet.specs.loader import BrokenPipeline
 
 BROKEN_TAG = "broken-spec"
@@ -28,3 +29,17 @@ def build_placeholder_dag(broken: BrokenPipeline, dag_id: str | None = None) -> 
     ) as dag:
         SpecErrorOperator(task_id="spec_error", message=message)
     return dag
+
+
+def placeholder_for_build_error(
+    exc: Exception, tenant_id: str, model_name: str, file: str, dag_id: str | None = None, what: str = "DAG"
+) -> DAG:
+    """The placeholder for a DAG whose specs loaded but which could not be built.
+
+    A SpecError keeps its own problems (file, field, fix); anything else is
+    reported as one problem in `file` that sends the team to platform on-call.
+    """
+    problems = exc.problems if isinstance(exc, SpecError) else [
+        problem(file, "", f"{what} could not be built: {exc}", "report to platform on-call with this message")
+    ]
+    return build_placeholder_dag(BrokenPipeline(tenant_id, model_name, problems[0].file, problems), dag_id=dag_id)
