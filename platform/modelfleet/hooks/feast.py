@@ -54,11 +54,13 @@ class FeastHook(BaseHook):
     def config_file(self) -> Path:
         from modelfleet.features.config import config_file
 
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
         chosen = self._explicit_yaml
         if chosen is None:
             try:
                 chosen = self.get_connection(self.feast_conn_id).extra_dejson.get("feature_store_yaml")
-            except Exception:  # noqa: BLE001 - no connection: the environment or the default decides
+            except AirflowNotFoundException:  # no connection: the environment or the default decides
                 chosen = None
         return config_file(chosen)
 
