@@ -8,13 +8,12 @@ are under test, on data from the tenant's own generator.
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from support.tenant_copy import REPO, use_tenant_copy
 
-REPO = Path(__file__).resolve().parents[2]
 TODAY = datetime.now(timezone.utc).date()
 MARKED_SUCCESS = r"^(build_features|train.*|evaluate|register|deploy)$"
 
@@ -31,13 +30,9 @@ def metadata_db() -> None:
 
 @pytest.fixture
 def fleet_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    tenants = tmp_path / "tenants"
-    shutil.copytree(REPO / "tenants" / "payments", tenants / "payments", ignore=shutil.ignore_patterns("__pycache__", "tests", "BUILD"))
-    monkeypatch.setenv("MODELFLEET_TENANTS_DIR", str(tenants))
-    monkeypatch.setenv("MODELFLEET_HOME", str(tmp_path / "state"))
+    _, state = use_tenant_copy(tmp_path, monkeypatch)
     monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
-    monkeypatch.delenv("MODELFLEET_DATA_ROOT", raising=False)
-    return tmp_path / "state"
+    return state
 
 
 def run_pipeline(day: date, bad_rows: float) -> tuple[str, dict[str, str]]:

@@ -83,6 +83,7 @@ def data_root(tmp_path: Path) -> Path:
 # --- Stage tests: a real tenant copy, real files, a real MLflow store, real local servers. ---
 
 from support.stage_run import StageRun, TaskInstanceStub  # noqa: E402,F401 - re-exported for the stage tests (tests/ is a source root)
+from support.tenant_copy import use_tenant_copy  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 TODAY = datetime.now(timezone.utc).date()
@@ -131,12 +132,8 @@ class TenantHome:
 
 @pytest.fixture
 def tenant_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TenantHome:
-    tenants = tmp_path / "tenants"
-    shutil.copytree(REPO / "tenants" / "payments", tenants / "payments", ignore=shutil.ignore_patterns("__pycache__", "tests", "BUILD"))
-    monkeypatch.setenv("MODELFLEET_TENANTS_DIR", str(tenants))
-    monkeypatch.setenv("MODELFLEET_HOME", str(tmp_path / "state"))
-    monkeypatch.delenv("MODELFLEET_DATA_ROOT", raising=False)
-    return TenantHome(tmp_path, tenants, tmp_path / "state")
+    tenants, state = use_tenant_copy(tmp_path, monkeypatch)
+    return TenantHome(tmp_path, tenants, state)
 
 
 @pytest.fixture(scope="session")
