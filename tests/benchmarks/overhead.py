@@ -35,6 +35,7 @@ print(time.perf_counter() - start)
 
 def direct_run(tenant: str, model: str, ds: str) -> None:
     """The pipeline's stages in order, in this process (the baseline)."""
+    from modelfleet.data_interval import data_interval_end
     from modelfleet.hooks.data_store import DataStoreHook
     from modelfleet.io import rendered_data_path
     from modelfleet.operators.deploy import DeployModelOperator
@@ -47,10 +48,11 @@ def direct_run(tenant: str, model: str, ds: str) -> None:
     from tests.support.stage_run import StageRun
 
     pipeline = load_pipeline(tenant, model)
-    check = DataStoreHook(aws_conn_id=None).check(rendered_data_path(pipeline, ds), pipeline.model.data.min_size_bytes, pipeline.model.data.max_age)
+    run = StageRun(ds)
+    check = DataStoreHook(aws_conn_id=None).check(rendered_data_path(pipeline, ds), pipeline.model.data.min_size_bytes,
+                                                  pipeline.model.data.max_age, data_interval_end(run.context()))
     assert check.ready, check.reason
     ids = {"tenant_id": tenant, "model_name": model}
-    run = StageRun(ds)
     for operator in (
         ValidateDataOperator(task_id="validate_data", **ids),
         BuildFeaturesOperator(task_id="build_features", **ids),

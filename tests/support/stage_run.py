@@ -8,7 +8,10 @@ scheduler, executor and task processes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
+
+from modelfleet.data_interval import start_of_day
 
 
 class TaskInstanceStub:
@@ -35,7 +38,10 @@ class StageRun:
     params: dict[str, Any] = field(default_factory=lambda: {"deploy": True})
 
     def context(self) -> dict[str, Any]:
-        return {"ds": self.ds, "run_id": f"manual__{self.ds}T00:00:00+00:00", "params": self.params, "ti": self.ti}
+        """What Airflow hands a manual run of `ds`: its logical date is also its data interval's end."""
+        logical = start_of_day(date.fromisoformat(self.ds))
+        return {"ds": self.ds, "run_id": f"manual__{logical.isoformat()}", "params": self.params, "ti": self.ti,
+                "logical_date": logical, "data_interval_start": logical, "data_interval_end": logical}
 
     def run(self, operator: Any) -> Any:
         result = operator.execute(self.context())

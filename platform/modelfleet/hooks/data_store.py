@@ -23,14 +23,22 @@ class DataCheck:
     modified: datetime | None = None
 
 
-def judge(path: str, size: int | None, modified: datetime | None, min_size_bytes: int, max_age: timedelta) -> DataCheck:
+def judge(path: str, size: int | None, modified: datetime | None, min_size_bytes: int, max_age: timedelta,
+          judged_at: datetime) -> DataCheck:
+    """Ready when present, at least `min_size_bytes`, and modified no more than `max_age` before `judged_at`.
+
+    `judged_at` is the end of the run's data interval, not the wall clock: a
+    file that landed for its date is ready for a backfill weeks later, and a
+    leftover written long before the interval ended is not.
+    """
     if size is None or modified is None:
         return DataCheck(False, f"{path} does not exist")
     if size < min_size_bytes:
         return DataCheck(False, f"{path} has {size} bytes, fewer than the required {min_size_bytes}", size, modified)
-    age = datetime.now(timezone.utc) - modified
+    age = judged_at - modified
     if age > max_age:
-        return DataCheck(False, f"{path} is {age} old, older than the allowed {max_age}", size, modified)
+        return DataCheck(False, f"{path} was modified {age} before the data interval end ({judged_at.isoformat()}), "
+                                f"more than the allowed {max_age}", size, modified)
     return DataCheck(True, f"{path} is ready ({size} bytes, modified {modified.isoformat()})", size, modified)
 
 
@@ -89,6 +97,6 @@ class DataStoreHook(BaseHook):
                 "check the spec's data.path and the connection's endpoint_url"
             ) from exc
 
-    def check(self, path: str, min_size_bytes: int, max_age: timedelta) -> DataCheck:
+    def check(self, path: str, min_size_bytes: int, max_age: timedelta, judged_at: datetime) -> DataCheck:
         size, modified = self.stat(path)
-        return judge(path, size, modified, min_size_bytes, max_age)
+        return judge(path, size, modified, min_size_bytes, max_age, judged_at)

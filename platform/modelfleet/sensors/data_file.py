@@ -1,4 +1,4 @@
-"""Wait for a tenant's input: present, at least the minimum size, modified within the maximum age."""
+"""Wait for a tenant's input: present, at least the minimum size, modified within the maximum age of the data interval end."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
+from modelfleet.data_interval import data_interval_end
 from modelfleet.hooks.data_store import DataStoreHook
 from modelfleet.triggers.data_file import DataFileTrigger
 
@@ -17,8 +18,10 @@ class DataFileSensor(BaseSensorOperator):
     """Deferrable by default: the first check runs inline, then the triggerer waits.
 
     `path` is templated (`{{ ds }}` selects the logical date's file); local
-    paths and s3:// URIs are both accepted. On timeout the failure says what
-    was missing, too small or too old.
+    paths and s3:// URIs are both accepted. `max_age` is measured back from
+    the end of the run's data interval, so a backfill over files that landed
+    long ago finds them ready. On timeout the failure says what was missing,
+    too small or too old.
     """
 
     template_fields: Sequence[str] = ("path",)
@@ -44,7 +47,8 @@ class DataFileSensor(BaseSensorOperator):
         self.deferrable = deferrable
 
     def poke(self, context: Any) -> bool:
-        check = DataStoreHook(aws_conn_id=self.aws_conn_id).check(self.path, self.min_size_bytes, self.max_age)
+        check = DataStoreHook(aws_conn_id=self.aws_conn_id).check(
+            self.path, self.min_size_bytes, self.max_age, data_interval_end(context))
         self.log.info(check.reason)
         return check.ready
 
@@ -55,8 +59,8 @@ class DataFileSensor(BaseSensorOperator):
             return None
         self.defer(
             trigger=DataFileTrigger(
-                self.path, self.min_size_bytes, self.max_age.total_seconds(), self.poke_interval,
-                self.aws_conn_id, self.timeout,
+                self.path, self.min_size_bytes, self.max_age.total_seconds(), data_interval_end(context).isoformat(),
+                self.poke_interval, self.aws_conn_id, self.timeout,
             ),
             method_name="execute_complete",
         )

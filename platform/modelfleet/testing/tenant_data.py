@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from modelfleet.data_interval import start_of_day
 from modelfleet.specs import Fleet, ModelSpec, PipelineSpec, load_fleet
 from modelfleet.specs.model import ValidationRules
 from modelfleet.validation.report import ValidationReport, validate_frame
@@ -82,9 +83,9 @@ def broken_rules(report: ValidationReport) -> set[str]:
 
 def validate(data: pd.DataFrame, rules: ValidationRules, logical_date: dt.date = DAY) -> ValidationReport:
     """`validate_frame` as the day's run would see the data: freshness is measured at the end of the
-    logical date (when a daily run for it starts), not at whatever time the test runs."""
-    end_of_day = dt.datetime.combine(logical_date + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
-    return validate_frame(data, rules, now=end_of_day)
+    run's data interval, which for a run of `logical_date` (scheduled, `modelfleet run` or a
+    backfill) is midnight UTC of that date; never at whatever time the test runs."""
+    return validate_frame(data, rules, judged_at=start_of_day(logical_date))
 
 
 @functools.lru_cache(maxsize=None)

@@ -13,7 +13,7 @@ the quality score, and the quality gate routes the run on that score.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from modelfleet.specs.model import ColumnRule, ValidationRules
@@ -31,6 +31,8 @@ class ValidationReport:
     rows: int
     checks: int
     violations: list[dict[str, Any]] = field(default_factory=list)
+    judged_at: str | None = None
+    """The data interval end that freshness was measured from (ISO 8601)."""
 
     @property
     def quality_score(self) -> float:
@@ -94,7 +96,7 @@ def severity(check: str, rules: ValidationRules) -> str:
     return DEGRADED
 
 
-def _frame_checks(rules: ValidationRules, now: datetime | None = None) -> list[Any]:
+def _frame_checks(rules: ValidationRules, judged_at: datetime) -> list[Any]:
     import pandera.pandas as pa
 
     checks = [
@@ -107,22 +109,23 @@ def _frame_checks(rules: ValidationRules, now: datetime | None = None) -> list[A
     if rules.freshness_column and rules.max_staleness is not None:
         column, staleness = rules.freshness_column, rules.max_staleness
         checks.append(pa.Check(
-            lambda df: bool(len(df)) and ((now or datetime.now(timezone.utc)) - df[column].max().to_pydatetime()) <= staleness,
-            name=f"newest {column} within {staleness}",
+            lambda df: bool(len(df)) and (judged_at - df[column].max().to_pydatetime()) <= staleness,
+            name=f"newest {column} within {staleness} of the data interval end",
         ))
     return checks
 
 
-def validate_frame(df: pd.DataFrame, rules: ValidationRules, *, now: datetime | None = None) -> ValidationReport:
+def validate_frame(df: pd.DataFrame, rules: ValidationRules, *, judged_at: datetime) -> ValidationReport:
     """Check `df` against `rules`, collecting every violation at once.
 
-    `now` is the instant the freshness rule measures staleness from: the wall
-    clock by default (as the validation task runs); a fixed instant makes the
-    result independent of when it is computed (tests of one logical date's data).
+    `judged_at` is the instant the freshness rule measures staleness from: the
+    end of the run's data interval (`modelfleet.data_interval`), so a date's
+    data gets the same verdict on any day it is validated. There is no
+    wall-clock default on purpose.
     """
     import pandera.pandas as pa
 
-    schema = pa.DataFrameSchema({rule.name: _column(rule) for rule in rules.columns}, checks=_frame_checks(rules, now), strict=False)
+    schema = pa.DataFrameSchema({rule.name: _column(rule) for rule in rules.columns}, checks=_frame_checks(rules, judged_at), strict=False)
     n_checks = len(schema.checks) + sum(1 + len(c.checks) for c in schema.columns.values())
     try:
         schema.validate(df, lazy=True)
@@ -133,5 +136,5 @@ def validate_frame(df: pd.DataFrame, rules: ValidationRules, *, now: datetime | 
             example = group["failure_case"].iloc[0]
             violations.append({"column": str(column), "check": check, "example": None if example is None else str(example),
                                "count": int(len(group)), "severity": severity(check, rules)})
-        return ValidationReport(False, len(df), n_checks, violations)
-    return ValidationReport(True, len(df), n_checks)
+        return ValidationReport(False, len(df), n_checks, violations, judged_at.isoformat())
+    return ValidationReport(True, len(df), n_checks, judged_at=judged_at.isoformat())

@@ -86,9 +86,10 @@ from support.stage_run import StageRun, TaskInstanceStub  # noqa: E402,F401 - re
 from support.tenant_copy import use_tenant_copy  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
-TODAY = datetime.now(timezone.utc).date()
-YESTERDAY = TODAY - timedelta(days=1)
-"""Logical dates whose synthetic events pass the payments specs' freshness rules (36 h at most)."""
+DAY = date(2026, 11, 19)
+NEXT_DAY = DAY + timedelta(days=1)
+"""Fixed logical dates of the stage tests (train on DAY, score NEXT_DAY): freshness is judged at each
+run's data interval end, so these dates give the same verdicts on whatever day the suite runs."""
 
 
 @dataclass
@@ -244,8 +245,8 @@ class Stages:
 
     home: TenantHome
     mlflow_uri: str
-    today: date = TODAY
-    yesterday: date = YESTERDAY
+    day: date = DAY
+    next_day: date = NEXT_DAY
 
     def operator(self, cls: type, task_id: str, model: str, **kwargs: Any) -> Any:
         return cls(task_id=task_id, tenant_id="payments", model_name=model, **kwargs)
@@ -313,6 +314,6 @@ def stage_run() -> type[StageRun]:
 
 
 @pytest.fixture
-def yesterday() -> date:
-    """A logical date whose generated events pass the payments specs' freshness rules."""
-    return YESTERDAY
+def day() -> date:
+    """The stage tests' logical date (fixed)."""
+    return DAY

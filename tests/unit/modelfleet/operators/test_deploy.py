@@ -55,25 +55,25 @@ def promote_next(stages, day):
 
 
 def test_first_deploy_makes_the_champion_and_the_next_one_moves_it(stages):
-    first = stages.through("merchant_risk", stages.yesterday)
+    first = stages.through("merchant_risk", stages.day)
     assert first.ti.xcoms["deploy"] == {NAME: "1"} and stages.champion(NAME) == "1"
-    second = promote_next(stages, stages.today)
+    second = promote_next(stages, stages.next_day)
     assert second.run(stages.operator(DeployModelOperator, "deploy", "merchant_risk")) == {NAME: "2"}
     assert stages.champion(NAME) == "2"
 
 
 def test_deploy_param_off_keeps_the_champion(stages):
-    stages.through("merchant_risk", stages.yesterday)
-    run = promote_next(stages, stages.today)
+    stages.through("merchant_risk", stages.day)
+    run = promote_next(stages, stages.next_day)
     run.params["deploy"] = False
     assert run.run(stages.operator(DeployModelOperator, "deploy", "merchant_risk")) == {}
     assert stages.champion(NAME) == "1"
 
 
 def test_failed_smoke_test_restores_the_previous_champion_which_is_never_absent(stages):
-    stages.through("merchant_risk", stages.yesterday)
+    stages.through("merchant_risk", stages.day)
     assert stages.champion(NAME) == "1"
-    run = promote_next(stages, stages.today)
+    run = promote_next(stages, stages.next_day)
     # The smoke fixture is the day's hold-out: spoil it so that the new version cannot predict on it.
     holdout = stages.home.run_dir("merchant_risk", run.ds) / "holdout.parquet"
     pd.read_parquet(holdout)[["merchant_id"]].to_parquet(holdout, index=False)
@@ -89,7 +89,7 @@ def test_failed_smoke_test_restores_the_previous_champion_which_is_never_absent(
 
 
 def test_failed_first_deploy_leaves_no_champion(stages):
-    run = stages.through("merchant_risk", stages.yesterday, last="register")
+    run = stages.through("merchant_risk", stages.day, last="register")
     holdout = stages.home.run_dir("merchant_risk", run.ds) / "holdout.parquet"
     pd.read_parquet(holdout)[["merchant_id"]].to_parquet(holdout, index=False)
     with pytest.raises(AirflowFailException, match="no previous champion; alias removed"):
@@ -99,7 +99,7 @@ def test_failed_first_deploy_leaves_no_champion(stages):
 
 def test_redeploying_the_champion_is_a_no_op_even_with_a_broken_fixture(stages):
     """A rerun whose challenger is already the champion moves nothing, so a failing smoke test cannot 'roll back' to itself."""
-    first = stages.through("merchant_risk", stages.yesterday)
+    first = stages.through("merchant_risk", stages.day)
     assert stages.champion(NAME) == "1"
     holdout = stages.home.run_dir("merchant_risk", first.ds) / "holdout.parquet"
     pd.read_parquet(holdout)[["merchant_id"]].to_parquet(holdout, index=False)

@@ -13,13 +13,13 @@ def test_first_model_is_promoted_then_an_equal_challenger_keeps_the_champion(sta
     spec = stages.home.pipeline(model).model
     assert spec.evaluation.min_improvement > 0
 
-    first = stages.through(model, stages.yesterday)
+    first = stages.through(model, stages.day)
     decision = first.ti.xcoms["evaluate"][name]
     assert decision["decision"] == PROMOTE and decision["reason"].startswith("first model")
     assert decision["champion_metric"] is None and stages.champion(name) == "1"
 
     # Same data and seed: the challenger scores exactly what the champion scores on the same hold-out.
-    again = stages.train(model, stages.yesterday)
+    again = stages.train(model, stages.day)
     again.run(stages.operator(EvaluateModelOperator, "evaluate", model, train_task_ids=["train"]))
     decision = again.ti.xcoms["evaluate"][name]
     assert decision["decision"] == KEEP, decision["reason"]
@@ -31,7 +31,7 @@ def test_first_model_is_promoted_then_an_equal_challenger_keeps_the_champion(sta
 
 def test_a_model_below_the_threshold_is_rejected(stages):
     stages.home.edit_spec("merchant_risk", lambda spec: spec["evaluation"].update(threshold=0.9999))
-    run = stages.train("merchant_risk", stages.yesterday)
+    run = stages.train("merchant_risk", stages.day)
     run.run(stages.operator(EvaluateModelOperator, "evaluate", "merchant_risk", train_task_ids=["train"]))
     decision = run.ti.xcoms["evaluate"]["payments__merchant_risk"]
     assert decision["decision"] == REJECT and "misses the threshold 0.9999" in decision["reason"]

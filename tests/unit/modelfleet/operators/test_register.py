@@ -8,7 +8,7 @@ from modelfleet.operators.register import RegisterModelOperator
 
 def test_rerun_of_the_same_logical_date_reuses_its_model_version(stages):
     name = "payments__merchant_risk"
-    run = stages.through("merchant_risk", stages.yesterday, last="register")
+    run = stages.through("merchant_risk", stages.day, last="register")
     first = run.ti.xcoms["register"][name]
     assert first == {"version": "1", "decision": "promote", "partition": None}
 
@@ -21,14 +21,14 @@ def test_rerun_of_the_same_logical_date_reuses_its_model_version(stages):
     assert model.tags == {"tenant": "payments", "dag_id": name}
 
     # A whole rerun of the day (new training run) still maps to the same version.
-    rerun = stages.through("merchant_risk", stages.yesterday, last="register")
+    rerun = stages.through("merchant_risk", stages.day, last="register")
     assert rerun.ti.xcoms["register"][name]["version"] == "1"
     assert len(stages.client.search_model_versions(f"name='{name}'")) == 1
 
 
 def test_a_rejected_model_is_not_registered(stages):
     stages.home.edit_spec("merchant_risk", lambda spec: spec["evaluation"].update(threshold=0.9999))
-    run = stages.train("merchant_risk", stages.yesterday)
+    run = stages.train("merchant_risk", stages.day)
     run.run(stages.operator(EvaluateModelOperator, "evaluate", "merchant_risk", train_task_ids=["train"]))
     assert run.run(stages.operator(RegisterModelOperator, "register", "merchant_risk")) == {}
     assert stages.client.search_model_versions("name='payments__merchant_risk'") == []

@@ -27,16 +27,16 @@ def materialize(stages, model, day):
 
 
 def test_without_a_champion_scoring_is_skipped_and_writes_nothing(stages):
-    stages.home.land("merchant_risk", stages.today)
+    stages.home.land("merchant_risk", stages.next_day)
     with pytest.raises(AirflowSkipException, match="no champion yet for payments__merchant_risk"):
-        score(stages, "merchant_risk", stages.today)
-    assert not scores_path("payments__merchant_risk", stages.today.isoformat()).exists()
+        score(stages, "merchant_risk", stages.next_day)
+    assert not scores_path("payments__merchant_risk", stages.next_day.isoformat()).exists()
 
 
 def test_champion_scores_every_row_and_a_rerun_replaces_the_file(stages):
-    stages.through("merchant_risk", stages.yesterday)
-    data = stages.home.land("merchant_risk", stages.today, rows=600)
-    materialize(stages, "merchant_risk", stages.today)
+    stages.through("merchant_risk", stages.day)
+    data = stages.home.land("merchant_risk", stages.next_day, rows=600)
+    materialize(stages, "merchant_risk", stages.next_day)
     # Spoil the raw file's features after materializing: predictions must still match the
     # online values, which proves scoring reads Feast, not the file.
     rows = pd.read_parquet(data)
@@ -45,8 +45,8 @@ def test_champion_scores_every_row_and_a_rerun_replaces_the_file(stages):
     spoiled[feature] = 0.0
     spoiled.to_parquet(data, index=False)
 
-    result = score(stages, "merchant_risk", stages.today)
-    target = scores_path("payments__merchant_risk", stages.today.isoformat())
+    result = score(stages, "merchant_risk", stages.next_day)
+    target = scores_path("payments__merchant_risk", stages.next_day.isoformat())
     assert result["path"] == str(target) and target.parent == stages.home.state / "scores" / "payments__merchant_risk"
     assert result["rows"] == result["input_rows"] == 600
     assert result["model_versions"] == {"payments__merchant_risk": "1"} and result["unscored_models"] == []
@@ -59,7 +59,7 @@ def test_champion_scores_every_row_and_a_rerun_replaces_the_file(stages):
     assert not np.allclose(np.asarray(champion.predict(spoiled), dtype=float), scored["prediction"].to_numpy())
     assert set(scored["model_version"]) == {"1"}
 
-    again = score(stages, "merchant_risk", stages.today)
+    again = score(stages, "merchant_risk", stages.next_day)
     assert again == result
     assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # replaced, no temporary leftovers
     pd.testing.assert_frame_equal(pd.read_parquet(target), scored)
@@ -67,15 +67,15 @@ def test_champion_scores_every_row_and_a_rerun_replaces_the_file(stages):
 
 def test_partitions_are_scored_by_their_own_champion_only(stages):
     model = "card_fraud_regional"
-    run = stages.train(model, stages.yesterday, partition="na")
+    run = stages.train(model, stages.day, partition="na")
     run.run(stages.operator(EvaluateModelOperator, "evaluate", model, train_task_ids=["train"]))
     run.run(stages.operator(RegisterModelOperator, "register", model))
     run.run(stages.operator(DeployModelOperator, "deploy", model))
     assert stages.champion("payments__card_fraud_regional__na") == "1"
 
-    data = stages.home.land(model, stages.today, rows=600)
-    materialize(stages, model, stages.today)
-    result = score(stages, model, stages.today)
+    data = stages.home.land(model, stages.next_day, rows=600)
+    materialize(stages, model, stages.next_day)
+    result = score(stages, model, stages.next_day)
     rows = pd.read_parquet(data)
     assert result["rows"] == int((rows["region"] == "na").sum()) and result["input_rows"] == 600
     assert result["unscored_models"] == ["payments__card_fraud_regional__apac", "payments__card_fraud_regional__eu"]

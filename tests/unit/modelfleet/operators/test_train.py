@@ -22,8 +22,8 @@ def test_train_tracks_params_epochs_model_and_versions(stages, model, framework,
     from modelfleet.lineage.versions import code_revision, file_sha256
 
     spec = stages.home.pipeline(model).model
-    data = stages.home.land(model, stages.yesterday)
-    run = stages.train(model, stages.yesterday)
+    data = stages.home.land(model, stages.day)
+    run = stages.train(model, stages.day)
     result = run.ti.xcoms["train"]
     assert result["model_name"] == f"payments__{model}" and result["candidate"] == "main"
 

@@ -29,9 +29,9 @@ def route(run):
     return QualityGateOperator(task_id="quality_gate", branches=BRANCHES).route(run.context())[0]
 
 
-def test_clean_data_scores_one_and_takes_the_full_path(tenant_home, stage_run, yesterday):
-    data = tenant_home.land("card_fraud", yesterday)
-    run = validate(tenant_home, stage_run, yesterday)
+def test_clean_data_scores_one_and_takes_the_full_path(tenant_home, stage_run, day):
+    data = tenant_home.land("card_fraud", day)
+    run = validate(tenant_home, stage_run, day)
     result = run.ti.xcoms["validate_data"]
     assert result["quality_score"] == 1.0 and result["rows"] == 1000 and result["violations"] == 0
     report = report_of(tenant_home, run)
@@ -43,9 +43,9 @@ def test_clean_data_scores_one_and_takes_the_full_path(tenant_home, stage_run, y
     ("bad_rows", "path"),
     [pytest.param(0.002, REDUCED, id="two-bad-rows-reduced"), pytest.param(0.05, ALERT, id="five-percent-bad-alert")],
 )
-def test_spoilt_rows_lower_the_score_and_route_the_run(tenant_home, stage_run, yesterday, bad_rows, path):
-    tenant_home.land("card_fraud", yesterday, bad_rows=bad_rows)
-    run = validate(tenant_home, stage_run, yesterday)
+def test_spoilt_rows_lower_the_score_and_route_the_run(tenant_home, stage_run, day, bad_rows, path):
+    tenant_home.land("card_fraud", day, bad_rows=bad_rows)
+    run = validate(tenant_home, stage_run, day)
     report = report_of(tenant_home, run)
     assert not report["passed"] and report["violations"]
     assert {v["severity"] for v in report["violations"]} == {"degraded"}
@@ -53,9 +53,9 @@ def test_spoilt_rows_lower_the_score_and_route_the_run(tenant_home, stage_run, y
     assert route(run) == path
 
 
-def test_bad_data_fails_the_run_with_the_violations_before_training(tenant_home, stage_run, yesterday):
-    tenant_home.land("card_fraud", yesterday, bad_rows=0.2)
-    run = validate(tenant_home, stage_run, yesterday)
+def test_bad_data_fails_the_run_with_the_violations_before_training(tenant_home, stage_run, day):
+    tenant_home.land("card_fraud", day, bad_rows=0.2)
+    run = validate(tenant_home, stage_run, day)
     assert route(run) == ALERT
     with pytest.raises(AirflowFailException) as failure:
         run.run(DataQualityAlertOperator(task_id="quality_alert"))
@@ -79,11 +79,11 @@ def test_bad_data_fails_the_run_with_the_violations_before_training(tenant_home,
         pytest.param(lambda f: f.assign(hour_of_day=f["hour_of_day"].astype(str)), "dtype('int64')", id="wrong-type"),
     ],
 )
-def test_unusable_data_fails_validation_itself(tenant_home, stage_run, yesterday, spoil, check):
-    data = tenant_home.land("card_fraud", yesterday)
+def test_unusable_data_fails_validation_itself(tenant_home, stage_run, day, spoil, check):
+    data = tenant_home.land("card_fraud", day)
     spoil(pd.read_parquet(data)).to_parquet(data, index=False)
     with pytest.raises(AirflowFailException, match="data is unusable for training") as failure:
-        validate(tenant_home, stage_run, yesterday)
+        validate(tenant_home, stage_run, day)
     assert check in str(failure.value) and "[unusable]" in str(failure.value)
-    report = report_of(tenant_home, stage_run(yesterday.isoformat()))
+    report = report_of(tenant_home, stage_run(day.isoformat()))
     assert any(v["check"] == check and v["severity"] == "unusable" for v in report["violations"])

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from airflow.sdk.exceptions import AirflowSensorTimeout, TaskDeferred
 
 from modelfleet.sensors.data_file import DataFileSensor
 from modelfleet.triggers.data_file import DataFileTrigger
+
+AT = datetime(2026, 11, 21, tzinfo=timezone.utc)
+RUN = {"data_interval_end": AT}
+"""A run whose data interval ends at AT: file ages are measured back from there, never from the wall clock."""
 
 
 def sensor(path: str, **kwargs) -> DataFileSensor:
@@ -19,7 +22,7 @@ def sensor(path: str, **kwargs) -> DataFileSensor:
 
 def write(path, size: int, age: timedelta = timedelta(0)) -> str:
     path.write_bytes(b"x" * size)
-    stamp = time.time() - age.total_seconds()
+    stamp = (AT - age).timestamp()
     os.utime(path, (stamp, stamp))
     return str(path)
 
@@ -33,20 +36,28 @@ def write(path, size: int, age: timedelta = timedelta(0)) -> str:
     ],
 )
 def test_poke_local(tmp_path, size, age, expected):
-    assert sensor(write(tmp_path / "d.parquet", size, age)).poke({}) is expected
+    assert sensor(write(tmp_path / "d.parquet", size, age)).poke(RUN) is expected
+
+
+def test_backfill_finds_a_file_that_landed_for_its_date_weeks_ago(tmp_path):
+    """The file landed the day after its logical date; the backfill runs whenever: ready, judged at the interval end."""
+    landed = write(tmp_path / "d.parquet", 100, age=-timedelta(days=1))
+    backfill = {"data_interval_end": AT, "logical_date": AT}
+    assert sensor(landed).poke(backfill) is True
+    assert sensor(landed).poke({"data_interval_end": AT + timedelta(days=3)}) is False  # a later date: too old for it
 
 
 def test_poke_missing_local(tmp_path):
-    assert sensor(str(tmp_path / "nothing.parquet")).poke({}) is False
+    assert sensor(str(tmp_path / "nothing.parquet")).poke(RUN) is False
 
 
 def test_s3_poke_through_the_connection(s3_bucket):
     client, bucket = s3_bucket
     path = f"s3://{bucket}/tx/2026-11-20.parquet"
     waiting = sensor(path, aws_conn_id="aws_test")
-    assert waiting.poke({}) is False
+    assert waiting.poke(RUN) is False
     client.put_object(Bucket=bucket, Key="tx/2026-11-20.parquet", Body=b"x" * 100)
-    assert waiting.poke({}) is True
+    assert waiting.poke(RUN) is True
 
 
 def test_s3_paths_default_to_the_aws_default_connection():
@@ -55,17 +66,18 @@ def test_s3_paths_default_to_the_aws_default_connection():
 
 
 def test_ready_data_needs_no_deferral(tmp_path):
-    assert sensor(write(tmp_path / "d.parquet", 100)).execute({}) is None
+    assert sensor(write(tmp_path / "d.parquet", 100)).execute(RUN) is None
 
 
 def test_missing_data_defers_to_the_trigger_with_the_same_rule(tmp_path):
     path = str(tmp_path / "later.parquet")
     with pytest.raises(TaskDeferred) as deferred:
-        sensor(path, poke_interval=5, timeout=60).execute({})
+        sensor(path, poke_interval=5, timeout=60).execute(RUN)
     trigger = deferred.value.trigger
     assert isinstance(trigger, DataFileTrigger) and deferred.value.method_name == "execute_complete"
     assert trigger.serialize()[1] == {"path": path, "min_size_bytes": 10, "max_age_seconds": 86400.0,
-                                      "poke_interval": 5, "aws_conn_id": None, "timeout_seconds": 60}
+                                      "judged_at": "2026-11-21T00:00:00+00:00", "poke_interval": 5,
+                                      "aws_conn_id": None, "timeout_seconds": 60}
 
 
 def test_timeout_event_fails_with_the_reason(tmp_path):

@@ -115,7 +115,7 @@ def test_broken_rules_names_the_rule_behind_every_kind_of_violation():
     }
 
 
-def test_validate_measures_freshness_at_the_end_of_the_logical_date():
+def test_validate_measures_freshness_at_the_data_interval_end_of_the_logical_date():
     data = tx(DAY, rows=300)
     assert "freshness" not in broken_rules(validate(data, RULES, DAY))  # whenever the test runs
     assert "freshness" in broken_rules(validate(data, RULES, DAY + dt.timedelta(days=2)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from modelfleet.triggers.data_file import DataFileTrigger
 
@@ -23,8 +23,10 @@ def first_event(trigger: DataFileTrigger, *, arrive=None, after: float = 0.0) ->
     return asyncio.run(asyncio.wait_for(main(), timeout=30))
 
 
-def trigger(path: str, timeout: float) -> DataFileTrigger:
+def trigger(path: str, timeout: float, judged_at: datetime | None = None) -> DataFileTrigger:
+    """`judged_at` defaults to now: these files are written as the test runs."""
     return DataFileTrigger(path, min_size_bytes=10, max_age_seconds=timedelta(days=1).total_seconds(),
+                           judged_at=(judged_at or datetime.now(timezone.utc)).isoformat(),
                            poke_interval=0.05, aws_conn_id=None, timeout_seconds=timeout)
 
 
@@ -41,8 +43,15 @@ def test_yields_not_ready_with_the_last_reason_on_timeout(tmp_path):
     assert event == {"ready": False, "reason": f"{path} has 1 bytes, fewer than the required 10"}
 
 
+def test_yields_not_ready_when_the_file_is_too_old_for_the_run(tmp_path):
+    path = tmp_path / "d.parquet"
+    path.write_bytes(b"x" * 100)
+    event = first_event(trigger(str(path), timeout=0.3, judged_at=datetime.now(timezone.utc) + timedelta(days=2)))
+    assert event["ready"] is False and "more than the allowed 1 day, 0:00:00" in event["reason"]
+
+
 def test_serialize_round_trips():
-    original = trigger("/d/x.parquet", timeout=60)
+    original = trigger("/d/x.parquet", timeout=60, judged_at=datetime(2026, 11, 21, tzinfo=timezone.utc))
     classpath, kwargs = original.serialize()
     assert classpath == "modelfleet.triggers.data_file.DataFileTrigger"
     assert DataFileTrigger(**kwargs).serialize() == (classpath, kwargs)
@@ -51,6 +60,6 @@ def test_serialize_round_trips():
 def test_s3_object_arrival_through_the_connection(s3_bucket):
     client, bucket = s3_bucket
     waiting = DataFileTrigger(f"s3://{bucket}/tx/d.parquet", min_size_bytes=10, max_age_seconds=3600,
-                              poke_interval=0.05, aws_conn_id="aws_test", timeout_seconds=20)
+                              judged_at=datetime.now(timezone.utc).isoformat(), poke_interval=0.05, aws_conn_id="aws_test", timeout_seconds=20)
     event = first_event(waiting, arrive=lambda: client.put_object(Bucket=bucket, Key="tx/d.parquet", Body=b"x" * 50), after=0.2)
     assert event["ready"] is True and "(50 bytes" in event["reason"]

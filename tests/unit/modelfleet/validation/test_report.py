@@ -25,9 +25,12 @@ RULES = ValidationRules.model_validate({
 })
 
 
+AT = datetime(2026, 11, 20, tzinfo=timezone.utc)
+"""The data interval end every frame is judged at: a fixed instant, so no verdict depends on the day the test runs."""
+
+
 def frame(n: int = 8, **overrides) -> pd.DataFrame:
-    now = datetime.now(timezone.utc)
-    data = {"id": np.arange(1, n + 1, dtype="int64"), "ts": pd.Series([now - timedelta(hours=i) for i in range(n)]),
+    data = {"id": np.arange(1, n + 1, dtype="int64"), "ts": pd.Series([AT - timedelta(hours=i) for i in range(n)]),
             "amount": np.linspace(10.0, 30.0, n), "channel": ["web", "pos"] * (n // 2)}
     data.update(overrides)
     return pd.DataFrame(data)
@@ -38,7 +41,7 @@ def checks(report: ValidationReport) -> dict[tuple[str, str], str]:
 
 
 def test_clean_frame_passes_with_score_one():
-    report = validate_frame(frame(), RULES)
+    report = validate_frame(frame(), RULES, judged_at=AT)
     assert report.passed and report.violations == [] and report.quality_score == 1.0
     # 3 frame checks + freshness, plus 1 (dtype/presence) + rule checks per column
     assert report.checks == 4 + (1 + 1) + (1 + 1) + (1 + 3) + (1 + 1)
@@ -46,7 +49,7 @@ def test_clean_frame_passes_with_score_one():
 
 def test_degraded_values_are_collected_together():
     amount = [10.0, -1.0, 30.0, 20.0, 10.0, 400.0, np.nan, 10.0]  # mean 68
-    report = validate_frame(frame(amount=amount, channel=["web", "pos", "fax", "web", "pos", "web", "pos", "web"]), RULES)
+    report = validate_frame(frame(amount=amount, channel=["web", "pos", "fax", "web", "pos", "web", "pos", "web"]), RULES, judged_at=AT)
     assert checks(report) == {
         ("amount", "greater_than_or_equal_to(0.0)"): DEGRADED,
         ("amount", "less_than_or_equal_to(100.0)"): DEGRADED,
@@ -58,8 +61,8 @@ def test_degraded_values_are_collected_together():
 
 
 def test_nullable_column_within_the_null_budget_passes_and_beyond_it_fails():
-    assert validate_frame(frame(amount=[np.nan, 10.0, 20, 30, 10, 20, 30, 10]), RULES).passed
-    over = validate_frame(frame(amount=[np.nan, np.nan, np.nan, 30, 10, 20, 30, 10]), RULES)
+    assert validate_frame(frame(amount=[np.nan, 10.0, 20, 30, 10, 20, 30, 10]), RULES, judged_at=AT).passed
+    over = validate_frame(frame(amount=[np.nan, np.nan, np.nan, 30, 10, 20, 30, 10]), RULES, judged_at=AT)
     assert checks(over) == {("(frame)", "nulls per column at most 25.0%"): DEGRADED}
 
 
@@ -67,19 +70,20 @@ def test_stale_data_and_duplicates_are_degraded():
     old = frame()
     old["ts"] = old["ts"] - timedelta(days=3)
     doubled = pd.concat([old.head(4), old.head(4)], ignore_index=True)
-    assert checks(validate_frame(doubled, RULES)) == {
-        ("(frame)", "newest ts within 1 day, 0:00:00"): DEGRADED,
+    assert checks(validate_frame(doubled, RULES, judged_at=AT)) == {
+        ("(frame)", "newest ts within 1 day, 0:00:00 of the data interval end"): DEGRADED,
         ("(frame)", "duplicate rows at most 0.0%"): DEGRADED,
     }
 
 
-def test_freshness_is_measured_from_the_given_instant():
+def test_freshness_is_measured_from_the_data_interval_end():
     old = frame()
     old["ts"] = old["ts"] - timedelta(days=3)
     newest = old["ts"].max().to_pydatetime()
-    assert validate_frame(old, RULES, now=newest + timedelta(hours=23)).passed
-    assert checks(validate_frame(old, RULES, now=newest + timedelta(hours=25))) == {
-        ("(frame)", "newest ts within 1 day, 0:00:00"): DEGRADED,
+    fresh = validate_frame(old, RULES, judged_at=newest + timedelta(hours=23))
+    assert fresh.passed and fresh.judged_at == (newest + timedelta(hours=23)).isoformat()
+    assert checks(validate_frame(old, RULES, judged_at=newest + timedelta(hours=25))) == {
+        ("(frame)", "newest ts within 1 day, 0:00:00 of the data interval end"): DEGRADED,
     }
 
 
@@ -92,7 +96,7 @@ def test_freshness_is_measured_from_the_given_instant():
     ],
 )
 def test_unusable_data(data, check):
-    report = validate_frame(data(), RULES)
+    report = validate_frame(data(), RULES, judged_at=AT)
     assert check in {v["check"] for v in report.unusable}
     assert all(v["severity"] == UNUSABLE for v in report.unusable)
     assert "[unusable]" in report.summary()
