@@ -77,6 +77,7 @@ def test_run_starts_the_platform_and_every_pipeline_succeeds(platform_env) -> No
     out = " ".join(result.stdout.split())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "2 of 2 pipelines succeeded" in out
+    assert "models: 2 deployed, 0 kept champion, 0 reduced path, 0 no champion" in out
     health = httpx.get(f"http://127.0.0.1:{env['MODELFLEET_API_PORT']}/api/v2/monitor/health", timeout=10).json()
     assert {k: v["status"] for k, v in health.items()} == {
         "metadatabase": "healthy", "scheduler": "healthy", "triggerer": "healthy", "dag_processor": "healthy"}
@@ -96,6 +97,38 @@ def test_rerun_of_the_same_date_creates_no_duplicate_versions(platform_env) -> N
     assert result.returncode == 0, result.stdout[-2000:]
     after = {name: len(client.search_model_versions(f"name='{name}'")) for name in PIPELINES}
     assert before == after == {name: 1 for name in PIPELINES}
+
+
+STALE_PIPELINE = "lending__collections_cure"
+LAND_STALE = """
+import sys
+from datetime import date, timedelta
+from modelfleet.runtime.landing import land
+from modelfleet.specs.loader import load_pipeline
+from modelfleet.io import rendered_data_path
+day = date.fromisoformat(sys.argv[1])
+pipeline = load_pipeline("lending", "collections_cure")
+assert land([pipeline], day - timedelta(days=5))  # the generator's events of five days before the date...
+stale = rendered_data_path(pipeline, (day - timedelta(days=5)).isoformat())
+__import__("os").replace(stale, rendered_data_path(pipeline, day.isoformat()))  # ...landed as the date's file
+"""
+
+
+def test_stale_data_takes_the_reduced_path_and_the_run_says_nothing_was_deployed(platform_env) -> None:
+    """A pipeline whose file for the date holds events five days older (max_staleness 36h) trains and registers,
+    deploys nothing, and `modelfleet run` says so per model; a model left with no champion is not green."""
+    _, env = platform_env
+    subprocess.run([sys.executable, "-c", LAND_STALE, LOGICAL_DATE], env=env, cwd=REPO, check=True, timeout=120)
+    result = cli(env, "run", "--date", LOGICAL_DATE, "--timeout", "900", "--pipeline", STALE_PIPELINE)
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "landed input data: 0 new file(s)" in out and "1 of 1 pipelines succeeded" in out
+    assert "models: 0 deployed, 0 kept champion, 0 reduced path, 1 no champion" in out
+    assert "1 model(s) have no champion" in out
+    assert "reduced path: data quality" in out.split("models this run did not deploy")[1]
+    client = registry(env)
+    assert [v.version for v in client.search_model_versions(f"name='{STALE_PIPELINE}'")] == ["1"]  # a challenger, registered
+    assert "champion" not in client.get_registered_model(STALE_PIPELINE).aliases
 
 
 def test_up_restarts_a_component_that_died(platform_env) -> None:

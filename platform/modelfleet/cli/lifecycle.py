@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 
 from rich.console import Console
@@ -49,7 +49,7 @@ def status(console: Console) -> int:
 
 def run(console: Console, logical_date: date, tenants: list[str] | None, pipelines: list[str] | None, timeout: float) -> int:
     from modelfleet.runtime.api_client import AirflowApi
-    from modelfleet.runtime.fleet_run import wait_for_dags
+    from modelfleet.runtime.fleet_run import model_outcomes, wait_for_dags
     from modelfleet.runtime.landing import land
     from modelfleet.specs.loader import load_fleet
 
@@ -82,7 +82,8 @@ def run(console: Console, logical_date: date, tenants: list[str] | None, pipelin
             dag_ids = [d for d in dag_ids if d.removesuffix("__scoring") in succeeded]
         if dag_ids:
             results += run_phase(console, api, name, dag_ids, logical_date, deadline)
-    return summarise(console, results, len(broken), time.monotonic() - started, config)
+    outcomes = model_outcomes(api, results, logical_date)
+    return summarise(console, results, len(broken), time.monotonic() - started, config, outcomes, read_registry(console, config))
 
 
 def fleet_phases(chosen: list, whole_tenants: bool) -> dict[str, list[str]]:
@@ -117,40 +118,71 @@ def run_phase(console: Console, api: object, name: str, dag_ids: list[str], logi
             time.sleep(2.0)
 
 
-def summarise(console: Console, results: list, broken: int, elapsed: float, config: EmbeddedConfig) -> int:
-    from modelfleet.runtime.fleet_run import RegistryCounts, registry_counts
+def read_registry(console: Console, config: EmbeddedConfig) -> dict:
+    """Registry counts per tenant; an unreadable registry is reported, not fatal."""
+    from modelfleet.runtime.fleet_run import registry_counts
+
+    try:
+        return registry_counts(config.mlflow_url)
+    except Exception as exc:  # noqa: BLE001 - the run's outcome matters more than the registry view
+        console.print(f"[yellow]registry not read[/yellow]: {exc}")
+        return {}
+
+
+def summarise(console: Console, results: list, broken: int, elapsed: float, config: EmbeddedConfig,
+              outcomes: dict[str, dict[str, dict]], registry: dict) -> int:
+    """Per tenant: runs, and per model what the run did (deployed, kept, reduced path, no champion).
+
+    Exits 1 when a DAG run failed, a spec is broken, or a model is left with
+    no champion: a fleet that does not serve one of its models is not green.
+    """
+    from modelfleet.operators.summary import DEPLOYED, KEPT, NO_CHAMPION, OUTCOMES, REDUCED_PATH
+    from modelfleet.runtime.fleet_run import RegistryCounts
 
     per_tenant: dict[str, list] = defaultdict(list)
     for result in results:
         per_tenant[result.tenant].append(result)
-    try:
-        registry = registry_counts(config.mlflow_url)
-    except Exception as exc:  # noqa: BLE001 - the run's outcome matters more than the registry view
-        console.print(f"[yellow]registry not read[/yellow]: {exc}")
-        registry = {}
     table = Table(title="fleet run")
-    columns = ("tenant", "pipelines", "succeeded", "failed", "longest run", "features", "scoring", "models", "versions", "champions")
+    columns = ("tenant", "pipelines", "succeeded", "failed", "features", "scoring",
+               DEPLOYED, KEPT, REDUCED_PATH, NO_CHAMPION, "models", "versions", "champions")
     for column in columns:
         table.add_column(column, justify="left" if column == "tenant" else "right")
     for tenant, items in sorted(per_tenant.items()):
         trained = [r for r in items if r.kind == "pipeline"]
         ok = sum(r.state == "success" for r in trained)
         bad = len(trained) - ok
-        longest = max((r.seconds or 0.0 for r in trained), default=0.0)
         reg = registry.get(tenant, RegistryCounts())
-        table.add_row(tenant, str(len(trained)), str(ok), f"[red]{bad}[/red]" if bad else "0", f"{longest:.0f}s",
-                      _ratio(items, "features"), _ratio(items, "scoring"), str(reg.models), str(reg.versions), str(reg.champions))
+        counts = Counter(m["outcome"] for r in trained for m in outcomes.get(r.dag_id, {}).values())
+        table.add_row(tenant, str(len(trained)), str(ok), f"[red]{bad}[/red]" if bad else "0",
+                      _ratio(items, "features"), _ratio(items, "scoring"), str(counts[DEPLOYED]), str(counts[KEPT]),
+                      f"[yellow]{counts[REDUCED_PATH]}[/yellow]" if counts[REDUCED_PATH] else "0",
+                      f"[red]{counts[NO_CHAMPION]}[/red]" if counts[NO_CHAMPION] else "0",
+                      str(reg.models), str(reg.versions), str(reg.champions))
     console.print(table)
+    undeployed = [(dag_id, name, model) for dag_id, models in sorted(outcomes.items())
+                  for name, model in sorted(models.items()) if model["outcome"] != DEPLOYED]
+    if undeployed:
+        detail = Table(title="models this run did not deploy")
+        for column in ("pipeline", "model", "outcome", "why"):
+            detail.add_column(column)
+        for dag_id, name, model in undeployed:
+            colour = {NO_CHAMPION: "red", REDUCED_PATH: "yellow"}.get(model["outcome"], "default")
+            detail.add_row(dag_id, name, f"[{colour}]{model['outcome']}[/{colour}]", model["why"])
+        console.print(detail)
     failed = [r for r in results if r.state != "success"]
     for result in failed:
         console.print(f"[red]{result.state}[/red] {result.dag_id}: failed tasks {', '.join(result.failed_tasks) or '-'} "
                       f"(logs: {config.api_url}/dags/{result.dag_id})")
     trained = [r for r in results if r.kind == "pipeline"]
+    totals = Counter(m["outcome"] for models in outcomes.values() for m in models.values())
     console.print(f"{sum(r.state == 'success' for r in trained)} of {len(trained)} pipelines succeeded"
                   f" ({len(results)} DAG runs, {len(failed)} failed) in {elapsed:.0f}s"
                   + (f"; {broken} skipped for invalid specs" if broken else ""))
+    console.print("models: " + ", ".join(f"{totals[o]} {o}" for o in OUTCOMES))
+    if totals[NO_CHAMPION]:
+        console.print(f"[red]{totals[NO_CHAMPION]} model(s) have no champion[/red]: nothing serves them until a run deploys one")
     console.print(f"Airflow UI {config.api_url}, MLflow {config.mlflow_url}; `modelfleet down` stops the platform")
-    return 1 if failed or broken else 0
+    return 1 if failed or broken or totals[NO_CHAMPION] else 0
 
 
 def _ratio(items: list, kind: str) -> str:

@@ -102,6 +102,17 @@ class AirflowApi:
         found = self._pages("/dags/~/dagRuns/~/taskInstances", "task_instances", {"run_id_pattern": run_id})
         return [t for t in found if t["dag_run_id"] == run_id]
 
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any | None:
+        """A task's XCom value (None when it has none), by GET: reading it is never audited."""
+        try:
+            entry = self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}")
+        except AirflowApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        value = entry["value"]
+        return json.loads(value) if isinstance(value, str) else value
+
     def _pages(self, path: str, key: str, params: dict[str, Any], limit: int = 100) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         while True:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
+from modelfleet.data_interval import start_of_day
 from modelfleet.runtime.api_client import AirflowApi
 
 FINISHED_TI = {"success", "failed", "skipped", "upstream_failed", "removed"}
@@ -58,7 +59,7 @@ def start_runs(api: AirflowApi, dag_ids: list[str], logical_date: date) -> dict[
     after every run exists, so no run starts while the others are triggered.
     """
     run_id = run_id_for(logical_date)
-    stamp = datetime(logical_date.year, logical_date.month, logical_date.day, tzinfo=timezone.utc).isoformat()
+    stamp = start_of_day(logical_date).isoformat()
     existing = {r["dag_id"]: r for r in api.runs_with_id(run_id)}
     actions = {}
     for dag_id in dag_ids:
@@ -97,6 +98,17 @@ def collect(api: AirflowApi, dag_ids: list[str], logical_date: date) -> tuple[li
             _ts(run.get("start_date")), _ts(run.get("end_date")), sorted(failed.get(dag_id, [])),
         ))
     return results, counts
+
+
+def model_outcomes(api: AirflowApi, results: list[PipelineResult], logical_date: date) -> dict[str, dict[str, dict]]:
+    """Per succeeded pipeline run, its `summarize` task's verdict per model (see RunSummaryOperator)."""
+    run_id = run_id_for(logical_date)
+    outcomes: dict[str, dict[str, dict]] = {}
+    for result in results:
+        if result.kind == "pipeline" and result.state == "success":
+            summary = api.xcom(result.dag_id, run_id, "summarize") or {}
+            outcomes[result.dag_id] = summary.get("models") or {}
+    return outcomes
 
 
 def _ts(value: str | None) -> datetime | None:

@@ -1,36 +1,67 @@
-"""RunSummaryOperator: the join records what the run did, including a reduced run that deployed nothing."""
+"""RunSummaryOperator: per model, the run says whether it deployed, kept the champion, took the reduced path, or left none."""
 
 from __future__ import annotations
 
 import json
 
-from modelfleet.operators.summary import RunSummaryOperator
+import pytest
+
+from modelfleet.operators.summary import DEPLOYED, KEPT, NO_CHAMPION, REDUCED_PATH, RunSummaryOperator, model_outcome
+
+NAME = "payments__merchant_risk"
 
 
-def test_reduced_run_summary_says_the_champion_is_unchanged(tenant_home, stage_run):
-    run = stage_run("2026-11-20")
-    run.ti.xcoms.update({
-        ("quality_gate", "quality"): {"path": "reduced", "quality_score": 0.95},
-        "evaluate": {"payments__card_fraud": {"decision": "promote", "reason": "auc 0.91 beats champion v1"}},
-        "register": {"payments__card_fraud": {"version": "2", "decision": "promote", "partition": None}},
-        # deploy was skipped: no XCom
-    })
-    outcome = run.run(RunSummaryOperator(task_id="summarize", tenant_id="payments", model_name="card_fraud"))
-    assert outcome == {
-        "logical_date": "2026-11-20", "quality_path": "reduced", "quality_score": 0.95,
-        "models": {"payments__card_fraud": {"decision": "promote", "reason": "auc 0.91 beats champion v1",
-                                            "registered_version": "2", "champion": "unchanged"}},
-    }
-    assert json.loads((tenant_home.run_dir("card_fraud", "2026-11-20") / "outcome.json").read_text()) == outcome
+def summarize(run):
+    return run.run(RunSummaryOperator(task_id="summarize", tenant_id="payments", model_name="merchant_risk"))
 
 
-def test_full_run_summary_names_the_new_champion(tenant_home, stage_run):
-    run = stage_run("2026-11-20")
-    run.ti.xcoms.update({
-        ("quality_gate", "quality"): {"path": "full", "quality_score": 1.0},
-        "evaluate": {"payments__card_fraud": {"decision": "promote", "reason": "first model"}},
-        "register": {"payments__card_fraud": {"version": "1", "decision": "promote", "partition": None}},
-        "deploy": {"payments__card_fraud": "1"},
-    })
-    outcome = run.run(RunSummaryOperator(task_id="summarize", tenant_id="payments", model_name="card_fraud"))
-    assert outcome["models"]["payments__card_fraud"]["champion"] == "moved to v1"
+def test_full_run_that_deployed_names_the_new_champion(stages, tenant_home):
+    run = stages.through("merchant_risk", stages.day)
+    run.ti.xcoms[("quality_gate", "quality")] = {"path": "full", "quality_score": 1.0}
+    outcome = summarize(run)
+    model = outcome["models"][NAME]
+    assert model["outcome"] == DEPLOYED and model["champion_version"] == model["registered_version"] == "1"
+    assert model["why"].startswith("champion is v1: first model")
+    assert json.loads((tenant_home.run_dir("merchant_risk", stages.day.isoformat()) / "outcome.json").read_text()) == outcome
+
+
+def test_reduced_run_keeps_the_champion_and_says_why(stages):
+    stages.through("merchant_risk", stages.day)  # v1 is the champion
+    run = stages.through("merchant_risk", stages.next_day, last="register")  # deploy skipped on the reduced path
+    run.ti.xcoms[("quality_gate", "quality")] = {"path": "reduced", "quality_score": 0.975}
+    model = summarize(run)["models"][NAME]
+    assert model["outcome"] == REDUCED_PATH and model["champion_version"] == "1"
+    assert model["registered_version"] == "2"
+    assert model["why"] == "reduced path: data quality 0.975 below the full threshold, nothing deployed; champion stays v1"
+
+
+def test_reduced_first_run_leaves_no_champion(stages):
+    run = stages.through("merchant_risk", stages.day, last="register")
+    run.ti.xcoms[("quality_gate", "quality")] = {"path": "reduced", "quality_score": 0.975}
+    model = summarize(run)["models"][NAME]
+    assert model["outcome"] == NO_CHAMPION and model["champion_version"] is None
+    assert model["why"].startswith("reduced path: data quality 0.975")
+
+
+def test_deploy_off_is_named_as_the_reason(stages):
+    run = stages.through("merchant_risk", stages.day, last="register")
+    run.params["deploy"] = False
+    run.ti.xcoms[("quality_gate", "quality")] = {"path": "full", "quality_score": 1.0}
+    model = summarize(run)["models"][NAME]
+    assert model["outcome"] == NO_CHAMPION and "but this run had deploy=false" in model["why"]
+
+
+@pytest.mark.parametrize(
+    ("path", "decision", "deployed", "champion", "expected"),
+    [
+        pytest.param("full", "promote", "3", "3", DEPLOYED, id="deployed"),
+        pytest.param("full", "keep_champion", None, "2", KEPT, id="challenger-lost"),
+        pytest.param("full", "reject", None, "2", KEPT, id="challenger-rejected"),
+        pytest.param("full", "reject", None, None, NO_CHAMPION, id="rejected-first-model"),
+        pytest.param("reduced", "promote", None, "2", REDUCED_PATH, id="reduced"),
+        pytest.param("reduced", "promote", None, None, NO_CHAMPION, id="reduced-no-champion"),
+    ],
+)
+def test_model_outcome(path, decision, deployed, champion, expected):
+    outcome, why = model_outcome(path, 0.99, {"decision": decision, "reason": "r"}, deployed, champion)
+    assert outcome == expected and why

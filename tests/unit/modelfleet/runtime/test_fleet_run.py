@@ -74,3 +74,52 @@ def test_collect_reads_the_fleet_in_two_listings_and_names_the_failed_tasks() ->
         ("t__a", "failed", ["train"]), ("t__b", "success", []), ("t__missing", "missing", [])]
     assert counts == {"failed": 1, "upstream_failed": 1, "success": 1}
     assert sorted(c[0] for c in api.calls) == ["list runs", "list tis"]
+
+
+def test_model_outcomes_read_each_succeeded_pipelines_summary() -> None:
+    from modelfleet.runtime.fleet_run import PipelineResult, model_outcomes
+
+    class XComApi:
+        def __init__(self) -> None:
+            self.asked: list[tuple[str, str, str]] = []
+
+        def xcom(self, dag_id: str, run_id: str, task_id: str) -> dict | None:
+            self.asked.append((dag_id, run_id, task_id))
+            return {"models": {f"{dag_id}": {"outcome": "deployed"}}}
+
+    api = XComApi()
+    results = [PipelineResult("t__ok", "t", "success"), PipelineResult("t__bad", "t", "failed"),
+               PipelineResult("t__features", "t", "success"), PipelineResult("t__ok__scoring", "t", "success")]
+    assert model_outcomes(api, results, DAY) == {"t__ok": {"t__ok": {"outcome": "deployed"}}}
+    assert api.asked == [("t__ok", RUN_ID, "summarize")]
+
+
+def test_summary_names_models_that_did_not_deploy_and_no_champion_is_not_green() -> None:
+    import io
+
+    from rich.console import Console
+
+    from modelfleet.cli.lifecycle import summarise
+    from modelfleet.runtime.config import EmbeddedConfig
+    from modelfleet.runtime.fleet_run import PipelineResult, RegistryCounts
+
+    results = [PipelineResult("t__fresh", "t", "success"), PipelineResult("t__stale", "t", "success")]
+    outcomes = {
+        "t__fresh": {"t__fresh": {"outcome": "deployed", "why": "champion is v1: first model"}},
+        "t__stale": {"t__stale": {"outcome": "no champion", "why": "reduced path: data quality 0.975 below the full threshold, nothing deployed"}},
+    }
+    out = io.StringIO()
+    console = Console(file=out, width=250, color_system=None)
+    code = summarise(console, results, 0, 12.0, EmbeddedConfig.from_env(), outcomes, {"t": RegistryCounts(2, 2, 1)})
+    text = out.getvalue()
+    assert code == 1
+    assert "2 of 2 pipelines succeeded" in text
+    assert "models: 1 deployed, 0 kept champion, 0 reduced path, 1 no champion" in text
+    assert "t__stale" in text.split("models this run did not deploy")[1]
+    assert "reduced path: data quality 0.975 below the full threshold" in text
+    assert "1 model(s) have no champion" in text
+
+    outcomes["t__stale"]["t__stale"] = {"outcome": "reduced path", "why": "reduced path: ...; champion stays v3"}
+    out.truncate(0)
+    assert summarise(console, results, 0, 12.0, EmbeddedConfig.from_env(), outcomes, {}) == 0
+    assert "1 reduced path" in out.getvalue()
