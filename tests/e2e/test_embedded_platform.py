@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -100,25 +101,27 @@ def test_rerun_of_the_same_date_creates_no_duplicate_versions(platform_env) -> N
 
 
 STALE_PIPELINE = "lending__collections_cure"
-LAND_STALE = """
-import sys
-from datetime import date, timedelta
-from modelfleet.runtime.landing import land
-from modelfleet.specs.loader import load_pipeline
-from modelfleet.io import rendered_data_path
-day = date.fromisoformat(sys.argv[1])
-pipeline = load_pipeline("lending", "collections_cure")
-assert land([pipeline], day - timedelta(days=5))  # the generator's events of five days before the date...
-stale = rendered_data_path(pipeline, (day - timedelta(days=5)).isoformat())
-__import__("os").replace(stale, rendered_data_path(pipeline, day.isoformat()))  # ...landed as the date's file
-"""
+
+
+def land_stale(env: dict[str, str], day: date) -> None:
+    """The generator's events of five days before `day`, landed as `day`'s file of the stale pipeline."""
+    from modelfleet.io import rendered_data_path
+    from modelfleet.runtime.landing import land
+    from modelfleet.specs.loader import load_pipeline
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODELFLEET_HOME", env["MODELFLEET_HOME"])  # the platform's data root, not the test session's
+        pipeline = load_pipeline("lending", "collections_cure")
+        earlier = day - timedelta(days=5)
+        assert land([pipeline], earlier)
+        os.replace(rendered_data_path(pipeline, earlier.isoformat()), rendered_data_path(pipeline, day.isoformat()))
 
 
 def test_stale_data_takes_the_reduced_path_and_the_run_says_nothing_was_deployed(platform_env) -> None:
     """A pipeline whose file for the date holds events five days older (max_staleness 36h) trains and registers,
     deploys nothing, and `modelfleet run` says so per model; a model left with no champion is not green."""
     _, env = platform_env
-    subprocess.run([sys.executable, "-c", LAND_STALE, LOGICAL_DATE], env=env, cwd=REPO, check=True, timeout=120)
+    land_stale(env, date.fromisoformat(LOGICAL_DATE))
     result = cli(env, "run", "--date", LOGICAL_DATE, "--timeout", "900", "--pipeline", STALE_PIPELINE)
     out = " ".join(result.stdout.split())
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
