@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -167,7 +168,7 @@ def summarise(console: Console, results: list, broken: int, elapsed: float, conf
             detail.add_column(column)
         for dag_id, name, model in undeployed:
             colour = {NO_CHAMPION: "red", REDUCED_PATH: "yellow"}.get(model["outcome"], "default")
-            detail.add_row(dag_id, name, f"[{colour}]{model['outcome']}[/{colour}]", model["why"])
+            detail.add_row(dag_id, name, f"[{colour}]{model['outcome']}[/{colour}]", escape(model["why"]))
         console.print(detail)
     failed = [r for r in results if r.state != "success"]
     for result in failed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from modelfleet import paths
@@ -36,7 +37,7 @@ def report(fleet: Fleet, console: Console) -> int:
     console.print(table)
     problems = fleet.all_problems
     for problem in problems:
-        console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error[/red] {escape(str(problem))}", highlight=False, soft_wrap=True)
     if problems:
         console.print(f"[red]{len(problems)} problem(s)[/red]; each line names the file, the field and the fix.")
         return 1
