@@ -42,3 +42,8 @@ def capacity_file() -> Path:
     return Path(
         os.environ.get("MODELFLEET_CAPACITY_FILE", repo_root() / "infra" / "capacity.yaml")
     ).resolve()
+
+
+def dags_dir() -> Path:
+    """The DAG files Airflow parses: the repository's dags/ unless MODELFLEET_DAGS_FOLDER names others (test scenarios)."""
+    return Path(os.environ.get("MODELFLEET_DAGS_FOLDER", repo_root() / "dags")).resolve()

@@ -61,7 +61,8 @@ def generated_fleet(target: Path, size: int) -> Path:
             folder = target / tid
             (folder / "models").mkdir(parents=True, exist_ok=True)
             if not (folder / "tenant.yaml").exists():
-                tenant = dict(tenants[source_tenant], id=tid, data_root=tid, gpu_quota=2, allowed_queues=["cpu", "gpu"])
+                tenant = dict(tenants[source_tenant], id=tid, data_root=tid, allowed_queues=["cpu", "gpu"],
+                              gpu_quota={c: {"nominal": 0, "borrowing_limit": 2} for c in ("a10g", "a100")})
                 tenant["alerts"] = {k: v.replace(source_tenant, tid) if isinstance(v, str) else v for k, v in tenant.get("alerts", {}).items()}
                 (folder / "tenant.yaml").write_text(yaml.safe_dump(tenant))
             text = spec_path.read_text().replace(f"{source_tenant}__", f"{tid}__").replace(f"{source_tenant}.datagen", f"{tid}.datagen")

@@ -9,7 +9,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.benchmarks import overhead, parse_time
+from tests.benchmarks import gpu_scheduling, overhead, parse_time
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,22 +21,39 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory} GiB, Python {host.python_version()}, load {load:.1f} at start"
 
 
+GPU_HEADING = "## Fleet GPU scheduling"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--overhead-repeats", type=int, default=3)
+    parser.add_argument("--only", choices=["parse", "gpu"], help="run one suite and replace only its section of the file")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "BENCHMARKS.md")
     args = parser.parse_args()
     revision = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    stamp = f"- machine: {machine()}\n- revision: {revision}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC\n"
     header = (
         "# Benchmarks\n\n"
         "Written by `make bench` (`.venv/bin/python -m tests.benchmarks.run`); figures are ratios against a baseline "
-        "measured in the same run, because these machines are noisy.\n\n"
-        f"- machine: {machine()}\n- revision: {revision}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC\n\n"
+        "measured in the same run, because these machines are noisy.\n\n" + stamp + "\n"
     )
-    results = parse_time.measure(args.repeats)
-    section = "## DAG parse time\n\n" + parse_time.markdown(results, args.repeats)
-    text = header + section + "\n" + overhead.markdown(overhead.measure(args.overhead_repeats), args.overhead_repeats)
+    parse_section = gpu_section = ""
+    if args.only != "gpu":
+        results = parse_time.measure(args.repeats)
+        parse_section = ("## DAG parse time\n\n" + parse_time.markdown(results, args.repeats) + "\n"
+                         + overhead.markdown(overhead.measure(args.overhead_repeats), args.overhead_repeats))
+    if args.only != "parse":
+        rows = gpu_scheduling.measure(pictures=args.output.parent / "img")
+        gpu_section = gpu_scheduling.markdown(rows) + "\n" + stamp
+    previous = args.output.read_text() if args.output.exists() else ""
+    before, _, after = previous.partition(GPU_HEADING)
+    if args.only == "gpu":
+        text = (before or header) + gpu_section
+    elif args.only == "parse":
+        text = header + parse_section + ("\n" + GPU_HEADING + after if after else "")
+    else:
+        text = header + parse_section + "\n" + gpu_section
     args.output.write_text(text)
     print(text)
 

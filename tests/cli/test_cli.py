@@ -103,3 +103,4 @@ def test_codeowners_is_generated_from_tenant_owners() -> None:
     for tenant_yaml in sorted((REPO / "tenants").glob("*/tenant.yaml")):
         tenant = yaml.safe_load(tenant_yaml.read_text())
         assert f"/tenants/{tenant['id']}/ {' '.join(tenant['owners'])}" in text
+        assert f"/tenants/{tenant['id']}/tenant.yaml @modelfleet/platform\n" in text  # quotas are granted, not taken

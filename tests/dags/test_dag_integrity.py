@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from modelfleet.scheduling.capacity import load_capacity, pool_definitions
+from modelfleet.scheduling.capacity import load_capacity
+from modelfleet.scheduling.pools import PoolLayout, gpu_pool_name
 from modelfleet.specs.loader import load_fleet
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
@@ -19,7 +20,7 @@ HEAVY_MODULES = ("torch", "mlflow", "feast", "pandas", "xgboost", "sklearn", "dv
 def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
-    known_pools = {"default_pool", *(p.name for p in pool_definitions(load_capacity()))}
+    known_pools = {"default_pool", *PoolLayout.of(load_fleet(), load_capacity()).names()}
     return DagBag(dag_folder=str(DAGS_FOLDER), known_pools=known_pools)
 
 
@@ -136,20 +137,34 @@ def _toposort(dag):
     return ordered
 
 
-def test_gpu_training_takes_one_pool_slot_per_gpu(dagbag):
-    fleet = {p.dag_id: p for p in load_fleet().pipelines}
+def test_gpu_training_takes_one_slot_per_gpu_of_its_teams_pool(dagbag):
+    fleet = load_fleet()
+    pools = set(PoolLayout.of(fleet, load_capacity()).names())
     gpu_tasks = 0
-    for dag_id in sorted(fleet):
-        dag = dagbag.dags[dag_id]
-        resources = fleet[dag_id].model.training.resources
-        train = dag.get_task("train")
-        if resources.device == "gpu":
-            gpu_tasks += 1
-            assert train.pool == f"gpu_{resources.gpu_class}" and train.pool_slots == resources.gpus
-            assert train.queue == "gpu"
-        else:
-            assert train.pool == "default_pool" and train.queue == "cpu"
-    assert gpu_tasks >= 1
+    for pipeline in fleet.pipelines:
+        dag = dagbag.dags[pipeline.dag_id]
+        spec = pipeline.model
+        configs = [("train", spec.training.resources)] + [(f"train_{c.name}", c.resources) for c in spec.candidates]
+        for task_id, resources in configs:
+            train = dag.get_task(task_id)
+            if resources.device == "gpu":
+                gpu_tasks += 1
+                expected = gpu_pool_name(pipeline.tenant.id, resources.gpu_class, resources.gpus)
+                assert train.pool == expected and expected in pools and train.pool_slots == resources.gpus
+                assert train.queue == "gpu"
+            else:
+                assert train.pool == "default_pool" and train.queue == "cpu"
+    assert gpu_tasks >= 9
+
+
+def test_priority_tiers_are_absolute_weights_with_the_models_own_tier_first(dagbag):
+    from modelfleet.specs.tenant import PRIORITY_WEIGHTS
+
+    for pipeline in load_fleet().pipelines:
+        tier = pipeline.model.priority_tier or pipeline.tenant.priority_tier
+        for task in dagbag.dags[pipeline.dag_id].tasks:
+            assert task.priority_weight == PRIORITY_WEIGHTS[tier], (pipeline.dag_id, task.task_id)
+            assert task.weight_rule == "absolute"
 
 
 def test_parsing_imports_no_heavy_library():

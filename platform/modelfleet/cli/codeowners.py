@@ -16,6 +16,8 @@ def render() -> str:
     lines = [HEADER, f"* {PLATFORM_OWNERS}"]
     for tenant_id, tenant in sorted(fleet.tenants.items()):
         lines.append(f"/tenants/{tenant_id}/ {' '.join(tenant.owners)}")
+        # GPU quotas, tier and queues are the fleet's to grant: only the platform approves a change to tenant.yaml
+        lines.append(f"/tenants/{tenant_id}/tenant.yaml {PLATFORM_OWNERS}")
     return "\n".join(lines) + "\n"
 
 

@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the runs (default 3600)")
     validate = sub.add_parser("validate", help="check all specs, or one tenant's (exit 1 on any problem)")
     validate.add_argument("path", nargs="?", help="tenants/<team> or a spec file; default: every tenant")
+    pools = sub.add_parser("pools", help="GPU pools generated from infra/capacity.yaml and the teams' quotas")
+    pools_sub = pools.add_subparsers(dest="pools_command", required=True)
+    pools_sub.add_parser("sync", help="create and resize the GPU pools to the guarantees (refuses an invalid or over-committed config)")
+    gpus = sub.add_parser("gpus", help="GPU inventory, live leases, borrowed slots and waiting GPU work per team")
+    gpus_sub = gpus.add_subparsers(dest="gpus_command")
+    gpus_sub.add_parser("audit", help="check the lease history for two holders on one device (exit 1 on any)")
     codeowners = sub.add_parser("codeowners", help="write or check CODEOWNERS from the tenants' owners")
     codeowners.add_argument("--check", action="store_true", help="exit 1 if CODEOWNERS is out of date")
     return parser
@@ -44,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
             from modelfleet.cli.codeowners import main as codeowners_main
 
             return codeowners_main(args.check, console)
+        if args.command in ("pools", "gpus"):
+            from modelfleet.cli import gpus as gpu_commands
+
+            if args.command == "pools":
+                return gpu_commands.pools_sync(console)
+            return gpu_commands.audit(console) if args.gpus_command == "audit" else gpu_commands.show(console)
         from modelfleet.cli import lifecycle
 
         if args.command == "up":

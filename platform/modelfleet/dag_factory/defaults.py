@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from modelfleet.notifiers.tenant_alert import TenantAlertNotifier
-from modelfleet.specs.tenant import TenantSpec
+from modelfleet.specs.tenant import PRIORITY_WEIGHTS, TenantSpec
 
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 RETRY_DELAY = timedelta(seconds=20)
@@ -19,8 +19,12 @@ def tenant_tags(tenant: TenantSpec) -> list[str]:
     return [f"tenant:{tenant.id}", f"tier:{tenant.priority_tier}"]
 
 
-def default_args(tenant: TenantSpec, owners: list[str], retries: int) -> dict[str, Any]:
-    """Arguments every task of a tenant's pipeline starts from."""
+def default_args(tenant: TenantSpec, owners: list[str], retries: int, priority_tier: str | None = None) -> dict[str, Any]:
+    """Arguments every task of a tenant's pipeline starts from.
+
+    The priority tier (the model's own, else its team's) becomes an absolute
+    `priority_weight`: strict within a pool, not summed over downstream tasks.
+    """
     return {
         "owner": ",".join(owners),
         "retries": retries,
@@ -28,7 +32,7 @@ def default_args(tenant: TenantSpec, owners: list[str], retries: int) -> dict[st
         "retry_exponential_backoff": BACKOFF_MULTIPLIER,
         "max_retry_delay": MAX_RETRY_DELAY,
         "execution_timeout": TASK_TIMEOUT,
-        "priority_weight": tenant.priority_weight,
+        "priority_weight": PRIORITY_WEIGHTS[priority_tier or tenant.priority_tier],
         "weight_rule": "absolute",
         "queue": "cpu",
         "on_failure_callback": [

@@ -33,7 +33,7 @@ from modelfleet.operators.register import RegisterModelOperator
 from modelfleet.operators.summary import RunSummaryOperator
 from modelfleet.operators.train import TrainModelOperator
 from modelfleet.operators.validate_data import ValidateDataOperator
-from modelfleet.scheduling.capacity import gpu_pool_name
+from modelfleet.scheduling.pools import gpu_pool_name
 from modelfleet.sensors.data_file import DataFileSensor
 from modelfleet.specs.loader import PipelineSpec
 from modelfleet.specs.model import AIRFLOW_DS, Resources, render_ds
@@ -61,11 +61,14 @@ def schedule_for(pipeline: PipelineSpec) -> Any:
     return [tenant_asset(pipeline.tenant.id, schedule.asset)]
 
 
-def resource_args(resources: Resources) -> dict[str, Any]:
-    """Queue, pool and timeout of a training task: k GPUs take k slots of their class's pool."""
+def resource_args(tenant_id: str, resources: Resources) -> dict[str, Any]:
+    """Queue, pool and timeout of a training task: k GPUs take k slots of the team's pool for k-GPU tasks of the class.
+
+    Validation guarantees a GPU request names a class the fleet has and the team's quota covers.
+    """
     args: dict[str, Any] = {"queue": resources.queue, "execution_timeout": resources.timeout}
-    if resources.device == "gpu":
-        args.update(pool=gpu_pool_name(resources.gpu_class or "a10g"), pool_slots=resources.gpus)
+    if resources.device == "gpu" and resources.gpu_class:
+        args.update(pool=gpu_pool_name(tenant_id, resources.gpu_class, resources.gpus), pool_slots=resources.gpus)
     return args
 
 
@@ -81,7 +84,7 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
         tags=[*tenant_tags(tenant), f"framework:{spec.framework}", *spec.tags],
         doc_md=pipeline_doc(pipeline),
         description=(spec.description or f"{spec.task} model of {tenant.name}")[:200],
-        default_args=default_args(tenant, pipeline.owners, spec.retries),
+        default_args=default_args(tenant, pipeline.owners, spec.retries, spec.priority_tier),
         params={
             "deploy": Param(True, type="boolean", description="Move the champion alias when the challenger wins."),
         },
@@ -98,15 +101,15 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
         trainers = []
         if spec.partitions:
             trainers.append(
-                TrainModelOperator.partial(task_id="train", candidate="main", **ids, **resource_args(spec.training.resources))
+                TrainModelOperator.partial(task_id="train", candidate="main", **ids, **resource_args(tenant.id, spec.training.resources))
                 .expand(partition=spec.partitions.values)
             )
         else:
-            trainers.append(TrainModelOperator(task_id="train", candidate="main", **ids, **resource_args(spec.training.resources)))
+            trainers.append(TrainModelOperator(task_id="train", candidate="main", **ids, **resource_args(tenant.id, spec.training.resources)))
             for candidate in spec.candidates:
                 trainers.append(
                     TrainModelOperator(
-                        task_id=f"train_{candidate.name}", candidate=candidate.name, **ids, **resource_args(candidate.resources)
+                        task_id=f"train_{candidate.name}", candidate=candidate.name, **ids, **resource_args(tenant.id, candidate.resources)
                     )
                 )
         evaluate = EvaluateModelOperator(task_id="evaluate", train_task_ids=[t.task_id for t in trainers], **ids)

@@ -40,7 +40,7 @@ def build_scoring_dag(pipeline: PipelineSpec) -> DAG:
             f"Training pipeline: `{pipeline.dag_id}`; spec: `{pipeline.file}`."
         ),
         description=f"batch scoring of {pipeline.dag_id} with its champion"[:200],
-        default_args=default_args(tenant, pipeline.owners, spec.retries),
+        default_args=default_args(tenant, pipeline.owners, spec.retries, spec.priority_tier),
     ) as dag:
         sensor = wait_for_input(pipeline)
         score = ScoreBatchOperator(task_id="score", tenant_id=tenant.id, model_name=spec.name)

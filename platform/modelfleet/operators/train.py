@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelfleet.operators.stage import PipelineStageOperator
+from modelfleet.specs.model import Resources
 
 
 def registered_model_name(dag_id: str, partition: str | None) -> str:
@@ -27,7 +28,30 @@ class TrainModelOperator(PipelineStageOperator):
         self.candidate = candidate
         self.partition = partition
 
+    @property
+    def training_resources(self) -> Resources:
+        spec = self.pipeline.model
+        for candidate in spec.candidates:
+            if candidate.name == self.candidate:
+                return candidate.resources
+        return spec.training.resources
+
     def execute(self, context: Any) -> dict[str, Any]:
+        """CPU work trains at once; GPU work first leases concrete devices and trains on exactly those."""
+        resources = self.training_resources
+        if resources.device != "gpu" or not resources.gpu_class:
+            return self.train(context)
+        from modelfleet.scheduling.capacity import load_capacity
+        from modelfleet.scheduling.leases import Holder, leased_devices
+
+        ti = context["ti"]
+        holder = Holder(self.tenant_id, self.pipeline.dag_id, context["run_id"], self.task_id,
+                        getattr(ti, "map_index", -1), getattr(ti, "try_number", 0))
+        with leased_devices(load_capacity(), holder, resources.gpu_class, resources.gpus) as lease:
+            lease_info = {"gpu_class": lease.gpu_class, "host": lease.host, "devices": list(lease.devices)}
+            return {**self.train(context, lease_info), "gpu_lease": lease_info}
+
+    def train(self, context: Any, gpu_lease: dict[str, Any] | None = None) -> dict[str, Any]:
         import mlflow
         import pandas as pd
         from mlflow.models import infer_signature
@@ -73,6 +97,7 @@ class TrainModelOperator(PipelineStageOperator):
                 "framework": framework, "logical_date": context["ds"], "partition": self.partition or "",
                 "airflow_run_id": context["run_id"], "data_path": data_path,
                 "data_version": file_sha256(data_path), "code_version": code_revision(),
+                "gpu_lease": f"{gpu_lease['gpu_class']} {gpu_lease['host']}:{gpu_lease['devices']}" if gpu_lease else "cpu",
             })
             mlflow.log_params({**hyperparameters, "seed": spec.training.seed, "rows_train": len(train), "rows_holdout": len(holdout)})
             model = trainer.fit(

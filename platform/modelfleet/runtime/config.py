@@ -43,6 +43,11 @@ class EmbeddedConfig:
         )
 
     @property
+    def dag_refresh_seconds(self) -> str:
+        """How often the DAG processor looks for new files and re-parses one (MODELFLEET_DAG_REFRESH, default 30)."""
+        return os.environ.get("MODELFLEET_DAG_REFRESH", "30")
+
+    @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
 
@@ -86,7 +91,7 @@ class EmbeddedConfig:
         env.update({
             "PATH": f"{bin_dir}:{env.get('PATH', '')}",
             "AIRFLOW_HOME": str(self.airflow_home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(paths.repo_root() / "dags"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(paths.dags_dir()),
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -112,8 +117,8 @@ class EmbeddedConfig:
             # Task runners talk to the API server, which may wait up to the SQLite busy
             # timeout for the write lock: wait longer than that before giving up.
             "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "90",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": self.dag_refresh_seconds,
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": self.dag_refresh_seconds,
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "1200",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.airflow_home / "logs"),
             "AIRFLOW_CONN_MLFLOW_DEFAULT": self.mlflow_url,

@@ -12,10 +12,10 @@ from pathlib import Path
 from modelfleet import paths
 from modelfleet.runtime import processes
 from modelfleet.runtime.config import EmbeddedConfig
-from modelfleet.scheduling.capacity import load_capacity, pool_definitions
 
 AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
-COMPONENTS = ("mlflow", *AIRFLOW_COMPONENTS)
+COMPONENTS = ("mlflow", *AIRFLOW_COMPONENTS, "quota-controller")
+"""Started in this order, stopped in reverse: the quota controller first, returning pools to the guarantees."""
 
 
 class PlatformError(RuntimeError):
@@ -38,6 +38,8 @@ def component_argv(name: str, config: EmbeddedConfig) -> list[str]:
             "--artifacts-destination", str(config.mlflow_dir / "artifacts"),
             "--serve-artifacts", "--host", "127.0.0.1", "--port", str(config.mlflow_port), "--workers", "1",
         ]
+    if name == "quota-controller":
+        return [sys.executable, "-m", "modelfleet.scheduling.controller"]
     return [str(bin_dir / "airflow"), name]
 
 
@@ -75,13 +77,18 @@ def use_wal(database: Path) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
 
 
-def sync_pools(config: EmbeddedConfig) -> list[str]:
-    """Generate pools from infra/capacity.yaml and import them in one call."""
-    pools = pool_definitions(load_capacity())
-    path = config.airflow_home / "pools.json"
-    path.write_text(json.dumps({p.name: {"slots": p.slots, "description": p.description, "include_deferred": False} for p in pools}))
-    airflow(config, "pools", "import", str(path))
-    return [f"{p.name}={p.slots}" for p in pools]
+def sync_pools(config: EmbeddedConfig) -> str:
+    """`modelfleet pools sync` against this platform's database: GPU pools at the teams' guarantees.
+
+    A GPU configuration that is malformed or over-committed changes nothing;
+    the platform still starts (CPU pipelines do not need it) and says why.
+    """
+    result = subprocess.run([sys.executable, "-m", "modelfleet.cli.main", "pools", "sync"], env=config.environment(),
+                            capture_output=True, text=True, timeout=300, cwd=paths.repo_root())
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    if result.returncode != 0:
+        return "REFUSED, GPU pools unchanged:\n  " + "\n  ".join(lines[-20:])
+    return lines[-1] if lines else "done"
 
 
 def _check_ports(config: EmbeddedConfig, missing: list[str]) -> None:
@@ -140,7 +147,7 @@ def up(config: EmbeddedConfig, say: object = print) -> dict:
     say("migrating the metadata database (SQLite)")
     airflow(config, "db", "migrate")
     use_wal(config.airflow_home / "airflow.db")
-    say("syncing pools from infra/capacity.yaml: " + ", ".join(sync_pools(config)))
+    say("syncing GPU pools from infra/capacity.yaml and the teams' quotas: " + sync_pools(config))
     for name in COMPONENTS:
         if name in missing:
             start_component(config, name)

@@ -1,45 +1,107 @@
-"""Declared GPU capacity and the Airflow pools generated from it.
+"""Declared GPU capacity: GPU classes and, per worker host, the device ids of each class.
 
-Pools are never hand-made: each GPU class in infra/capacity.yaml becomes a
-pool with one slot per device, and a task needing k GPUs takes k slots, so
-the pool's open slots are exactly the free devices of that class.
+`infra/capacity.yaml` is the one source for pools, device leases and spec
+validation (and, on Kubernetes, Kueue's ClusterQueues): nothing about GPUs is
+hand-made anywhere else. A class's capacity is the number of its devices over
+all hosts; a task needing k GPUs of a class runs on one host, so k may not
+exceed the largest host of that class.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-import yaml
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from modelfleet import paths
+from modelfleet.specs.common import StrictModel
+from modelfleet.specs.errors import SpecError, ValueProblem, problem
 
-POOL_PREFIX = "gpu_"
-
-
-@dataclass(frozen=True)
-class PoolDefinition:
-    name: str
-    slots: int
-    description: str
+GpuClassName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,19}$")]
+HostName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{0,62}$")]
 
 
-def load_capacity(path: Path | None = None) -> dict[str, int]:
-    """GPU class -> device count, as declared by operators."""
-    path = path or paths.capacity_file()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    classes = data.get("gpu_classes") or {}
-    if not isinstance(classes, dict) or not all(isinstance(v, int) and v >= 0 for v in classes.values()):
-        raise ValueError(f"{path}: gpu_classes must map a class name to a device count >= 0")
-    return {str(name): int(count) for name, count in sorted(classes.items())}
+@dataclass(frozen=True, order=True)
+class Device:
+    """One GPU: where it is and which id CUDA_VISIBLE_DEVICES gives it on its host."""
+
+    gpu_class: str
+    host: str
+    index: int
 
 
-def gpu_pool_name(gpu_class: str) -> str:
-    return f"{POOL_PREFIX}{gpu_class}"
+class Capacity(StrictModel):
+    """GPU classes (name -> description) and hosts (name -> class -> device ids)."""
+
+    gpu_classes: dict[GpuClassName, str] = Field(min_length=1)
+    hosts: dict[HostName, dict[GpuClassName, list[Annotated[int, Field(ge=0)]]]] = Field(default_factory=dict)
+
+    @field_validator("hosts")
+    @classmethod
+    def _unique_ids(cls, hosts: dict[str, dict[str, list[int]]]) -> dict[str, dict[str, list[int]]]:
+        for host, classes in hosts.items():
+            ids = [i for devices in classes.values() for i in devices]
+            if len(set(ids)) != len(ids):
+                raise ValueProblem(f"host {host!r} lists a device id twice", "give each GPU of a host its own id")
+        return hosts
+
+    @model_validator(mode="after")
+    def _declared_classes(self) -> Capacity:
+        for host, classes in self.hosts.items():
+            unknown = sorted(set(classes) - set(self.gpu_classes))
+            if unknown:
+                raise ValueProblem(f"host {host!r} holds undeclared GPU class(es) {unknown}",
+                                   f"declare them under gpu_classes, or use one of {sorted(self.gpu_classes)}")
+        return self
+
+    def devices(self, gpu_class: str | None = None) -> list[Device]:
+        """Every device (of one class), in a stable order."""
+        return sorted(Device(cls, host, index) for host, classes in self.hosts.items()
+                      for cls, ids in classes.items() for index in ids if gpu_class in (None, cls))
+
+    def total(self, gpu_class: str) -> int:
+        return sum(len(classes.get(gpu_class, [])) for classes in self.hosts.values())
+
+    def largest_host(self, gpu_class: str) -> int:
+        """The most devices of a class on one host: the most one task can lease."""
+        return max((len(classes.get(gpu_class, [])) for classes in self.hosts.values()), default=0)
+
+    def classes_with_devices(self) -> list[str]:
+        return sorted(cls for cls in self.gpu_classes if self.total(cls))
 
 
-def pool_definitions(capacity: dict[str, int]) -> list[PoolDefinition]:
-    return [
-        PoolDefinition(gpu_pool_name(cls), count, f"{count} x {cls} GPUs (generated from infra/capacity.yaml)")
-        for cls, count in capacity.items()
-    ]
+def shown_path(path: Path) -> str:
+    """`infra/capacity.yaml` when it lies in the repository, else the full path."""
+    try:
+        return str(path.resolve().relative_to(paths.repo_root()))
+    except ValueError:
+        return str(path)
+
+
+def load_capacity(path: Path | None = None) -> Capacity:
+    """The declared capacity; raises SpecError naming the file, the field and the fix."""
+    path = (path or paths.capacity_file()).resolve()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise SpecError([problem(shown_path(path), "", f"cannot be read: {exc}",
+                                 "create it (see docs/gpu-sharing.md) or set MODELFLEET_CAPACITY_FILE")]) from None
+    return _load(path, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path, stamp: int) -> Capacity:
+    """Parsed once per file version: the DAG processor reads it on every parse of the fleet."""
+    from modelfleet.specs.loader import build, read_yaml
+
+    shown = shown_path(path)
+    data, problems = read_yaml(path, shown)
+    if data is None:
+        raise SpecError(problems)
+    capacity, problems = build(Capacity, data, shown)
+    if capacity is None:
+        raise SpecError(problems)
+    return capacity

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from modelfleet import paths
-from modelfleet.specs.errors import SpecProblem, from_validation_error, problem
+from modelfleet.specs.errors import SpecError, SpecProblem, from_validation_error, problem
 from modelfleet.specs.model import ModelSpec
-from modelfleet.specs.rules import check_model_against_tenant, resolve_data_path, tenant_data_root
+from modelfleet.specs.rules import check_model_against_tenant, quota_problems, resolve_data_path, tenant_data_root
 from modelfleet.specs.tenant import TenantSpec
+
+if TYPE_CHECKING:
+    from modelfleet.scheduling.capacity import Capacity
 
 TENANT_FILE = "tenant.yaml"
 MODELS_DIR = "models"
@@ -132,8 +135,26 @@ def load_tenant(tenant_dir: Path, base: Path) -> tuple[TenantSpec | None, list[S
     return tenant, problems
 
 
+@dataclass(frozen=True)
+class CapacityView:
+    """The declared GPU capacity as loading sees it: the capacity, or why it could not be read."""
+
+    capacity: Capacity | None
+    problems: list[SpecProblem]
+
+    @classmethod
+    def load(cls) -> CapacityView:
+        from modelfleet.scheduling.capacity import load_capacity
+
+        try:
+            return cls(load_capacity(), [])
+        except SpecError as exc:
+            return cls(None, exc.problems)
+
+
 def load_model(
-    path: Path, base: Path, tenant: TenantSpec, fleet_data_root: Path, tenant_ids: set[str]
+    path: Path, base: Path, tenant: TenantSpec, fleet_data_root: Path, tenant_ids: set[str],
+    capacity: CapacityView | None = None,
 ) -> PipelineSpec | BrokenPipeline:
     shown = relative_name(path, base)
     data, problems = read_yaml(path, shown)
@@ -143,7 +164,11 @@ def load_model(
     if spec is not None and spec.name != path.stem:
         problems = [problem(shown, "name", f"name {spec.name!r} differs from the file name {path.stem!r}", f"set name: {path.stem}, or rename the file")]
     if spec is not None and not problems:
-        problems = check_model_against_tenant(shown, tenant, spec, fleet_data_root, tenant_ids)
+        capacity = capacity or CapacityView.load()
+        if spec.gpu_requests and capacity.problems:  # a GPU pipeline cannot be checked (or run) without capacity
+            problems = capacity.problems
+        else:
+            problems = check_model_against_tenant(shown, tenant, spec, fleet_data_root, tenant_ids, capacity.capacity)
     if spec is None or problems:
         return BrokenPipeline(tenant.id, path.stem, shown, problems)
     return PipelineSpec(tenant, spec, shown, resolve_data_path(tenant, spec, fleet_data_root))
@@ -167,6 +192,7 @@ def load_fleet(
         return fleet
     dirs = _tenant_dirs(base)
     tenant_ids = {d.name for d in dirs}
+    capacity = CapacityView.load()
     for tenant_dir in dirs:
         if only_tenant and tenant_dir.name != only_tenant:
             continue
@@ -183,10 +209,14 @@ def load_fleet(
             continue
         fleet.tenants[tenant.id] = tenant
         for path in model_files:
-            loaded = load_model(path, base, tenant, fleet_data_root, tenant_ids)
+            loaded = load_model(path, base, tenant, fleet_data_root, tenant_ids, capacity)
             (fleet.pipelines if isinstance(loaded, PipelineSpec) else fleet.broken).append(loaded)  # type: ignore[arg-type]
     if not only_tenant:
         fleet.problems.extend(_fleet_rules(fleet, base, fleet_data_root))
+        fleet.problems.extend(capacity.problems)
+        if capacity.capacity is not None:
+            shown = {tid: relative_name(base / tid / TENANT_FILE, base) for tid in fleet.tenants}
+            fleet.problems.extend(quota_problems(fleet.tenants, capacity.capacity, shown))
     return fleet
 
 
@@ -204,8 +234,6 @@ def _fleet_rules(fleet: Fleet, base: Path, fleet_data_root: Path) -> list[SpecPr
 
 def load_pipeline(tenant_id: str, model_name: str, base: Path | None = None) -> PipelineSpec:
     """One pipeline's spec, as a task re-reads it at run time; raises SpecError if invalid."""
-    from modelfleet.specs.errors import SpecError
-
     fleet = load_fleet(base, only_tenant=tenant_id)
     dag_id = dag_id_for(tenant_id, model_name)
     for pipeline in fleet.pipelines:

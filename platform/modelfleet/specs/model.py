@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from modelfleet.specs.common import IDENTIFIER, Duration, StrictModel
 from modelfleet.specs.errors import ValueProblem
+from modelfleet.specs.tenant import PriorityTier
 
 TaskType = Literal["classification", "regression", "ranking", "forecasting"]
 Framework = Literal["xgboost", "torch"]
@@ -205,6 +206,8 @@ class ModelSpec(StrictModel):
     retries: int = Field(default=3, ge=3, le=10)
     partitions: Partitions | None = None
     tags: list[str] = Field(default_factory=list)
+    priority_tier: PriorityTier | None = None
+    """This model's tier when it differs from its team's (e.g. a batch model of a critical team)."""
 
     @field_validator("name")
     @classmethod

@@ -8,10 +8,14 @@ into another's pipelines.
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from modelfleet.specs.errors import SpecProblem, problem
 from modelfleet.specs.model import ModelSpec
 from modelfleet.specs.tenant import TenantSpec
+
+if TYPE_CHECKING:
+    from modelfleet.scheduling.capacity import Capacity
 
 
 def tenant_data_root(tenant: TenantSpec, fleet_data_root: Path) -> str:
@@ -34,12 +38,14 @@ def resolve_data_path(tenant: TenantSpec, model: ModelSpec, fleet_data_root: Pat
 
 
 def check_model_against_tenant(
-    file: str, tenant: TenantSpec, model: ModelSpec, fleet_data_root: Path, tenant_ids: set[str]
+    file: str, tenant: TenantSpec, model: ModelSpec, fleet_data_root: Path, tenant_ids: set[str],
+    capacity: Capacity | None = None,
 ) -> list[SpecProblem]:
+    """Every rule between one model spec and its tenant; GPU requests are checked against `capacity` when given."""
     problems: list[SpecProblem] = []
     problems += _data_path(file, tenant, model, fleet_data_root)
     problems += _feature_views(file, tenant, model, tenant_ids)
-    problems += _queues_and_gpus(file, tenant, model)
+    problems += _queues_and_gpus(file, tenant, model, capacity)
     if model.data.generator and not model.data.generator.startswith(f"{tenant.id}."):
         problems.append(
             problem(
@@ -93,7 +99,7 @@ def _feature_views(file: str, tenant: TenantSpec, model: ModelSpec, tenant_ids: 
     return problems
 
 
-def _queues_and_gpus(file: str, tenant: TenantSpec, model: ModelSpec) -> list[SpecProblem]:
+def _queues_and_gpus(file: str, tenant: TenantSpec, model: ModelSpec, capacity: Capacity | None) -> list[SpecProblem]:
     problems = []
     configs = [("training.resources", model.training.resources)] + [
         (f"candidates[{i}].resources", c.resources) for i, c in enumerate(model.candidates)
@@ -108,13 +114,58 @@ def _queues_and_gpus(file: str, tenant: TenantSpec, model: ModelSpec) -> list[Sp
                     "use an allowed device, or ask platform on-call to allow the queue in tenant.yaml",
                 )
             )
-        if resources.gpus > tenant.gpu_quota:
-            problems.append(
-                problem(
-                    file,
-                    f"{field}.gpus",
-                    f"asks for {resources.gpus} GPUs but the team's gpu_quota is {tenant.gpu_quota}",
-                    f"ask for at most {tenant.gpu_quota} GPUs, or raise gpu_quota in tenant.yaml with platform on-call",
-                )
-            )
+        if resources.device == "gpu" and capacity is not None:
+            problems += gpu_request_problems(file, field, tenant, resources.gpu_class, resources.gpus, capacity)
+    return problems
+
+
+def gpu_request_problems(file: str, field: str, tenant: TenantSpec, gpu_class: str | None, gpus: int,
+                         capacity: Capacity) -> list[SpecProblem]:
+    """A GPU request the fleet can never serve: unknown class, more than one host holds, beyond the team's quota."""
+    classes = capacity.classes_with_devices()
+    if gpu_class is None:
+        return [problem(file, f"{field}.gpu_class", "a GPU task must name its GPU class", f"set gpu_class: one of {classes}")]
+    if capacity.total(gpu_class) == 0:
+        return [problem(file, f"{field}.gpu_class", f"no host has GPU class {gpu_class!r}",
+                        f"use one of {classes} (declared in infra/capacity.yaml)")]
+    largest = capacity.largest_host(gpu_class)
+    if gpus > largest:
+        return [problem(file, f"{field}.gpus", f"asks for {gpus} {gpu_class} GPUs but the largest {gpu_class} host holds {largest}",
+                        f"ask for at most {largest} (a task runs on one host), or add a larger host to infra/capacity.yaml")]
+    quota = tenant.gpu_quota.get(gpu_class)
+    if quota is None:
+        owned = sorted(tenant.gpu_quota)
+        return [problem(file, f"{field}.gpu_class", f"the team has no {gpu_class} quota",
+                        f"use a class the team has ({owned or 'none'}), or ask platform on-call to add gpu_quota.{gpu_class} to tenant.yaml")]
+    most = quota.most_usable(capacity.total(gpu_class))
+    if gpus > most:
+        return [problem(file, f"{field}.gpus",
+                        f"asks for {gpus} {gpu_class} GPUs but the team can hold at most {most} "
+                        f"(nominal {quota.nominal} + borrowing_limit {quota.borrowing_limit})",
+                        f"ask for at most {most}, or raise gpu_quota.{gpu_class} in tenant.yaml with platform on-call")]
+    return []
+
+
+def quota_problems(tenants: dict[str, TenantSpec], capacity: Capacity, shown: dict[str, str]) -> list[SpecProblem]:
+    """Fleet-wide: quotas only for classes the fleet has, and guarantees that never sum above a class's capacity.
+
+    `shown` maps a tenant id to its tenant.yaml as the team sees it.
+    """
+    problems = []
+    for tid, tenant in sorted(tenants.items()):
+        for gpu_class in sorted(tenant.gpu_quota):
+            if capacity.total(gpu_class) == 0:
+                problems.append(problem(shown[tid], f"gpu_quota.{gpu_class}", f"no host has GPU class {gpu_class!r}",
+                                        f"use one of {capacity.classes_with_devices()} (infra/capacity.yaml)"))
+    for gpu_class in capacity.classes_with_devices():
+        holders = {tid: t.gpu_quota[gpu_class].nominal for tid, t in sorted(tenants.items()) if gpu_class in t.gpu_quota}
+        total, available = sum(holders.values()), capacity.total(gpu_class)
+        if total > available:
+            who = ", ".join(f"{tid} {n}" for tid, n in holders.items() if n)
+            problems += [
+                problem(shown[tid], f"gpu_quota.{gpu_class}.nominal",
+                        f"the teams' guaranteed {gpu_class} GPUs add up to {total} ({who}) but the fleet has {available}",
+                        f"lower nominal quotas to a total of {available}, or add {gpu_class} hosts to infra/capacity.yaml")
+                for tid, n in holders.items() if n
+            ]
     return problems

@@ -32,6 +32,37 @@ class AlertRoutes(StrictModel):
         return value
 
 
+class GpuQuota(StrictModel):
+    """A team's share of one GPU class, with Kueue's meaning of each limit.
+
+    `nominal` GPUs are guaranteed: the team gets them back whenever it has
+    work for them. `borrowing_limit`: how many GPUs beyond `nominal` it may
+    borrow from idle guarantees (null: no limit beyond the class's capacity).
+    `lending_limit`: how many of its `nominal` GPUs others may borrow while
+    it has no work for them (null: all of them).
+    """
+
+    nominal: int = Field(ge=0)
+    borrowing_limit: int | None = Field(default=None, ge=0)
+    lending_limit: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _lend_only_what_is_guaranteed(self) -> GpuQuota:
+        if self.lending_limit is not None and self.lending_limit > self.nominal:
+            raise ValueProblem(f"lending_limit {self.lending_limit} is above nominal {self.nominal}",
+                               f"lend at most the guaranteed GPUs: lending_limit <= {self.nominal}")
+        return self
+
+    @property
+    def lendable(self) -> int:
+        """The most of the guarantee others may hold at once."""
+        return self.nominal if self.lending_limit is None else self.lending_limit
+
+    def most_usable(self, capacity: int) -> int:
+        """The most GPUs of the class the team can ever hold at once (guarantee plus borrowing)."""
+        return capacity if self.borrowing_limit is None else min(capacity, self.nominal + self.borrowing_limit)
+
+
 class TenantSpec(StrictModel):
     """A team: identity, ownership, alert routes and its share of the fleet."""
 
@@ -39,7 +70,8 @@ class TenantSpec(StrictModel):
     name: str = Field(min_length=1)
     owners: list[str] = Field(min_length=1)
     alerts: AlertRoutes = Field(default_factory=AlertRoutes)
-    gpu_quota: int = Field(default=0, ge=0)
+    gpu_quota: dict[str, GpuQuota] = Field(default_factory=dict)
+    """GPU class -> the team's quota of it; a class not listed is one the team cannot use."""
     priority_tier: PriorityTier = "standard"
     allowed_queues: list[Queue] = Field(default_factory=lambda: ["cpu"], min_length=1)
     data_root: str = Field(min_length=1)

@@ -23,7 +23,7 @@ TENANT: dict[str, Any] = {
     "name": "Acme Risk",
     "owners": ["@acme/ml", "ml@acme.example"],
     "alerts": {"slack_conn_id": "acme_slack", "email": ["oncall@acme.example"]},
-    "gpu_quota": 1,
+    "gpu_quota": {"a10g": {"nominal": 1, "borrowing_limit": 0}},
     "priority_tier": "high",
     "allowed_queues": ["cpu", "gpu"],
     "data_root": "acme",
@@ -62,9 +62,19 @@ def write_tenant(base: Path, tenant: dict[str, Any], models: dict[str, Any]) -> 
     return folder
 
 
+CAPACITY: dict[str, Any] = {
+    "gpu_classes": {"a10g": "test GPUs", "a100": "test GPUs"},
+    "hosts": {"g1": {"a10g": [0, 1]}, "g2": {"a10g": [0, 1]}, "g3": {"a100": [0]}},
+}
+"""The small fleet's GPU capacity: 4 a10g on two hosts of 2, 1 a100."""
+
+
 @pytest.fixture
-def fleet_dir(tmp_path: Path) -> Path:
-    """Two tenants: acme (two models) and globex (one model)."""
+def fleet_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two tenants: acme (two models) and globex (one model), and the GPU capacity they are checked against."""
+    capacity = tmp_path / "capacity.yaml"
+    capacity.write_text(yaml.safe_dump(CAPACITY))
+    monkeypatch.setenv("MODELFLEET_CAPACITY_FILE", str(capacity))
     base = tmp_path / "tenants"
     second = {**MODEL, "name": "churn"}
     write_tenant(base, TENANT, {"fraud": MODEL, "churn": second})

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from modelfleet.scheduling import audit, leases
+from modelfleet.scheduling.capacity import load_capacity
 
 REPO = Path(__file__).resolve().parents[4]
 
@@ -42,6 +46,43 @@ def test_train_tracks_params_epochs_model_and_versions(stages, model, framework,
     assert [m.step for m in history] == list(range(int(spec.training.hyperparameters[epochs_param])))
     assert tracked.data.metrics[f"holdout_{spec.evaluation.metric}"] == pytest.approx(result["metric"])
 
+    if spec.training.resources.device == "gpu":  # account_takeover trains on one leased a10g
+        assert result["gpu_lease"]["gpu_class"] == "a10g" and len(result["gpu_lease"]["devices"]) == 1
+        assert tags["gpu_lease"] == f"a10g {result['gpu_lease']['host']}:{result['gpu_lease']['devices']}"
+    else:
+        assert "gpu_lease" not in result and tags["gpu_lease"] == "cpu"
+    assert leases.open_leases() == []
+
     holdout = pd.read_parquet(stages.home.run_dir(model, run.ds) / "holdout.parquet")
     predictions = mlflow.pyfunc.load_model(result["model_uri"]).predict(holdout)
     assert len(predictions) == len(holdout) and ((predictions >= 0) & (predictions <= 1)).all()
+
+
+def test_gpu_training_sees_exactly_its_leased_devices(stages, monkeypatch):
+    """The trainer runs with CUDA_VISIBLE_DEVICES set to the lease, and a second GPU task gets another device."""
+    from modelfleet.training import base
+
+    seen = []
+    real = base.get_trainer
+
+    def spying(framework):
+        trainer = real(framework)
+        fit = trainer.fit
+
+        def fit_and_look(*args, **kwargs):
+            seen.append((os.environ.get("CUDA_VISIBLE_DEVICES"), [(r.host, r.device) for r in leases.open_leases()]))
+            return fit(*args, **kwargs)
+
+        monkeypatch.setattr(trainer, "fit", fit_and_look)
+        return trainer
+
+    monkeypatch.setattr(base, "get_trainer", spying)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    other = leases.try_acquire(load_capacity(), leases.Holder("payments", "payments__x", "r", "t"), "a10g", 1)
+    result = stages.train("account_takeover", stages.day).ti.xcoms["train"]
+    visible, held = seen[0]
+    assert visible == ",".join(str(d) for d in result["gpu_lease"]["devices"])
+    assert (result["gpu_lease"]["host"], result["gpu_lease"]["devices"][0]) != (other.host, other.devices[0])
+    assert len(held) == 2 and "CUDA_VISIBLE_DEVICES" not in os.environ
+    leases.release(other)
+    assert audit.audit().ok

@@ -63,7 +63,7 @@ def mutations(draw: Any) -> tuple[str, dict, dict, bool]:
         parent_of(spec, where)[where[-1]] = value
         return target, tenant, model, True
     if kind == "quota":
-        tenant["gpu_quota"] = draw(st.integers(-100, -1))
+        tenant["gpu_quota"] = {"a10g": {"nominal": draw(st.integers(-100, -1))}}
         return "tenant", tenant, model, True
     path = draw(st.sampled_from(key_paths(spec)))
     parent = parent_of(spec, path)

@@ -1,0 +1,95 @@
+"""The platform's own database (not Airflow's): GPU device leases and quota events.
+
+SQLite in the state folder on the embedded default; any SQLAlchemy URL (e.g.
+PostgreSQL in the distributed modes) through MODELFLEET_DB_URL. On SQLite
+every transaction takes the write lock when it begins (`BEGIN IMMEDIATE`), so
+a lease is chosen and written atomically by one process at a time; on
+PostgreSQL the lease transaction locks its class's device rows instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, UniqueConstraint, create_engine, event
+from sqlalchemy.engine import Engine
+
+from modelfleet import paths
+
+metadata = MetaData()
+
+gpu_devices = Table(
+    "gpu_devices", metadata,
+    Column("gpu_class", String(40), primary_key=True),
+    Column("host", String(64), primary_key=True),
+    Column("device", Integer, primary_key=True),
+)
+"""The declared inventory (from infra/capacity.yaml); lease transactions lock these rows on PostgreSQL."""
+
+gpu_leases = Table(
+    "gpu_leases", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lease_group", String(64), nullable=False, index=True),
+    Column("gpu_class", String(40), nullable=False),
+    Column("host", String(64), nullable=False),
+    Column("device", Integer, nullable=False),
+    Column("tenant", String(40), nullable=False),
+    Column("dag_id", String(250), nullable=False),
+    Column("run_id", String(250), nullable=False),
+    Column("task_id", String(250), nullable=False),
+    Column("map_index", Integer, nullable=False, default=-1),
+    Column("try_number", Integer, nullable=False, default=0),
+    Column("holder_pid", Integer, nullable=False),
+    Column("acquired_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("released_at", Float, nullable=True, index=True),
+    Column("end_reason", String(20), nullable=True),
+)
+"""Every lease ever taken: one row per device. Open while released_at is null. Times are UNIX seconds."""
+
+quota_events = Table(
+    "quota_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("gpu_class", String(40), nullable=False),
+    Column("tenant", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("gpus", Integer, nullable=False),
+    Column("seconds", Float, nullable=True),
+    UniqueConstraint("at", "gpu_class", "tenant", "kind", name="uq_quota_event"),
+)
+"""What the quota controller did: `lend`, `borrow`, `reclaim_start`, `reclaim_done` (with the seconds it took)."""
+
+
+def database_url() -> str:
+    return os.environ.get("MODELFLEET_DB_URL") or f"sqlite:///{paths.state_dir() / 'modelfleet.db'}"
+
+
+def engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default: database_url()), with the schema created on first use."""
+    return _engine(url or database_url())
+
+
+@functools.lru_cache(maxsize=4)
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        made = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(made, "connect")
+        def _connect(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.isolation_level = None  # let SQLAlchemy's begin() below issue BEGIN itself
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+        @event.listens_for(made, "begin")
+        def _begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        made = create_engine(url, pool_pre_ping=True)
+    metadata.create_all(made)
+    return made
