@@ -42,6 +42,8 @@ def show(console: Console) -> int:
     use_platform_database()  # before Airflow is imported: it reads its configuration once
     from airflow.utils.session import create_session
 
+    from modelfleet import paths
+    from modelfleet.scheduling.capacity import shown_path
     from modelfleet.scheduling.controller import QuotaConfigError, gpu_inputs
     from modelfleet.scheduling.leases import open_leases
     from modelfleet.scheduling.pools import read_states
@@ -52,7 +54,7 @@ def show(console: Console) -> int:
         return 1
     now = time.time()
     held = {(r.gpu_class, r.host, r.device): r for r in open_leases(now=now)}
-    inventory = Table(title="GPU inventory (infra/capacity.yaml) and live leases")
+    inventory = Table(title=f"GPU inventory ({shown_path(paths.capacity_file())}) and live leases")
     for column in ("class", "host", "device", "tenant", "DAG", "task", "since", "heartbeat"):
         inventory.add_column(column)
     for device in capacity.devices():

@@ -91,3 +91,44 @@ def test_sync_refuses_a_malformed_tenant_file(fleet):
 def test_pool_names_round_trip():
     assert gpu_pool_name("acme", "a10g") == "acme__gpu_a10g" and gpu_pool_name("acme", "a10g", 4) == "acme__gpu_a10g_x4"
     assert parse_pool_name("acme__gpu_a10g_x4") == ("acme", "a10g", 4) and parse_pool_name("default_pool") is None
+
+
+def test_a_controller_killed_between_shrink_and_grow_leaves_safe_pools_and_the_next_pass_converges(fleet, monkeypatch):
+    """Shrinks are committed before any pool grows: a crash in between never over-commits, and a rerun finishes the job."""
+    from airflow.utils.session import create_session
+
+    from modelfleet.scheduling import pools as pool_module
+    from modelfleet.scheduling.controller import gpu_inputs
+
+    assert sync()[0] == 0
+    # globex gives one guaranteed GPU to acme: acme's pools must grow, globex's shrink
+    _edit(fleet / "acme/tenant.yaml", gpu_quota={"a10g": {"nominal": 2, "borrowing_limit": 1}, "a100": {"nominal": 1}})
+    _edit(fleet / "globex/tenant.yaml", gpu_quota={"a10g": {"nominal": 1}})
+    fleet_spec, capacity, layout = gpu_inputs()
+    commits = []
+
+    class Killed(Exception):
+        pass
+
+    def commit_then_die(session):
+        real = session.commit
+
+        def commit():
+            commits.append(1)
+            if len(commits) == 2:
+                raise Killed("controller killed before its grow step committed")
+            real()
+        return commit
+
+    with create_session() as session:
+        plans = pool_module.plan(fleet_spec, capacity, layout, session, lend=False)
+        monkeypatch.setattr(session, "commit", commit_then_die(session))
+        with pytest.raises(Killed):
+            pool_module.write_sizes(plans, session)
+        session.rollback()
+    after_crash = pool_sizes()
+    assert after_crash["globex__gpu_a10g"] == 1  # the shrink was committed
+    a10g = sum(size for name, size in after_crash.items() if "a10g" in name)
+    assert a10g <= 4, after_crash
+    assert sync()[0] == 0
+    assert pool_sizes() == {"acme__gpu_a10g": 2, "acme__gpu_a10g_x2": 0, "acme__gpu_a100": 1, "globex__gpu_a10g": 1}
