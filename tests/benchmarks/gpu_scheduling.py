@@ -150,7 +150,7 @@ def gantt(row: Row, path: Path) -> None:
     teams = sorted({r["tenant"] for r in records})
     colours = {t: plt.get_cmap("tab10")(i % 10) for i, t in enumerate(teams)}
     team_of = {r["run_id"]: r["tenant"] for r in records}
-    fig, ax = plt.subplots(figsize=(11, 0.5 + 0.45 * max(len(lanes), 2)))
+    fig, ax = plt.subplots(figsize=(12, 1.2 + 0.45 * max(len(lanes), 3)))
     for device, start, end, run_id in uses:
         ax.barh(lanes.index(device), end - start, left=start - t0, color=colours[team_of[run_id]], alpha=0.55 if row.mode == "plain" else 0.9,
                 edgecolor="black", linewidth=0.4)
@@ -159,7 +159,8 @@ def gantt(row: Row, path: Path) -> None:
     metrics = row.metrics()
     ax.set_title(f"{row.mode}, N={row.n}: makespan {metrics['makespan']:.0f}s (bound {metrics['bound']:.0f}s), "
                  f"{metrics['conflicts']} device conflicts")
-    ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colours[t]) for t in teams], labels=teams, loc="upper right", fontsize=7)
+    ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colours[t]) for t in teams], labels=teams, fontsize=7,
+              loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

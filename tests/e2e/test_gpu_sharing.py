@@ -98,16 +98,19 @@ def test_a_two_gpu_task_is_not_starved_by_lower_priority_one_gpu_tasks(fleet):
         "wide", "modelfleet", {"gpu-1": 2}, {"team": Team(2)},
         [Pipeline("wide__short", "team", 1, 3.0, tier="batch"), Pipeline("wide__long", "team", 1, 5.0, tier="batch"),
          Pipeline("wide__large", "team", 2, 4.0, tier="critical")],
-        [Arrival(0, "wide__short", 5), Arrival(0, "wide__long", 5), Arrival(0, "wide__large", 1, when_leased=2)],
+        # short and long runs alternate, so the two running 1-GPU tasks always end at different times
+        [*(Arrival(0, dag_id) for _ in range(5) for dag_id in ("wide__short", "wide__long")),
+         Arrival(0, "wide__large", 1, when_leased=2)],
     )
     outcome = fleet.run(scenario)
     assert set(outcome.run_states.values()) == {"success"}
     [large] = [r for r in outcome.records if r["gpus"] == 2]
     small = sorted((r for r in outcome.records if r["gpus"] == 1), key=lambda r: r["started"])
-    runnable = fleet.scheduled_at(large["dag_id"], large["run_id"])
-    held_from = runnable + 3.0  # one controller pass (1 s) and its reads and writes on a loaded machine
-    jumped = [r["run_id"] for r in small if held_from < r["started"] < large["started"]]
-    waiting = [r for r in small if r["started"] > runnable]
+    runnable, _ = fleet.task_times(large["dag_id"], large["run_id"])
+    admitted = {r["run_id"]: fleet.task_times(r["dag_id"], r["run_id"])[1] for r in small}
+    held_from = runnable + 2.0  # one controller pass (every 1 s) sees the waiting task and holds the GPUs
+    jumped = [r["run_id"] for r in small if held_from < admitted[r["run_id"]] and r["started"] < large["started"]]
+    waiting = [r for r in small if admitted[r["run_id"]] > runnable]
     assert waiting, "the 2-GPU task must become runnable while 1-GPU tasks still wait"
     assert not jumped, f"1-GPU tasks took GPUs held for the 2-GPU task: {jumped}"
     assert sorted(large["devices"]) == [0, 1]
@@ -115,7 +118,7 @@ def test_a_two_gpu_task_is_not_starved_by_lower_priority_one_gpu_tasks(fleet):
     print(f"\nk-GPU: the 2-GPU task waited {waited:.1f}s after it became runnable; "
           f"{len([r for r in waiting if r['started'] > large['started']])} waiting 1-GPU tasks went after it")
     # it waits only for the 1-GPU tasks that already held (or, within one controller pass, took) a GPU
-    last_to_end = max(r["ended"] for r in small if r["started"] <= held_from)
+    last_to_end = max(r["ended"] for r in small if admitted[r["run_id"]] <= held_from)
     assert large["started"] <= last_to_end + 4.0
     assert gpu_metrics.conflicts(outcome.records) == 0
     assert outcome.audit_ok, outcome.audit_summary

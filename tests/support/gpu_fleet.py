@@ -224,10 +224,11 @@ class GpuFleet:
             outcome.audit_summary = " ".join(audit.stdout.split())
         return outcome
 
-    def scheduled_at(self, dag_id: str, run_id: str, task_id: str = "train") -> float:
-        """When the task became runnable (Airflow's `scheduled_when`), in UNIX seconds."""
+    def task_times(self, dag_id: str, run_id: str, task_id: str = "train") -> tuple[float, float]:
+        """When the task became runnable (`scheduled_when`) and when the scheduler admitted it (`queued_when`)."""
         ti = self.api.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
-        return datetime.fromisoformat(ti["scheduled_when"].replace("Z", "+00:00")).timestamp()
+        scheduled, queued = (datetime.fromisoformat(ti[k].replace("Z", "+00:00")).timestamp() for k in ("scheduled_when", "queued_when"))
+        return scheduled, queued
 
     def wait_for_leases(self, count: int, timeout: float) -> None:
         from modelfleet.scheduling.leases import open_leases

@@ -173,10 +173,14 @@ def _cap_to_capacity(capacity: int, tenants: list[TenantState], allocation: dict
 def _split(tenant: TenantState, granted: int) -> dict[str, int]:
     """A team's GPUs over its per-size pools: running tasks keep theirs, waiting tasks in priority order.
 
-    Sizes always add up to `granted`. A pool may be sized below what it
+    Sizes add up to at most `granted`. A pool may be sized below what it
     holds (it admits nothing until enough of its tasks end). When the most
     urgent waiting task needs more than is free, the free GPUs are held in its
-    pool, where no other task of that size can use a part of them.
+    pool, where no other task of that size can use a part of them, and the
+    other pools are sized below what they hold by the GPUs it still lacks: the
+    GPUs their running tasks free are then held too (the scheduler would
+    otherwise hand them to a smaller task before the next pass), and each pass
+    moves them into the waiting task's pool until it fits.
     """
     pools = sorted(tenant.pools, key=lambda p: (p.gpus_per_task, p.name))
     sizes = {p.name: p.occupied for p in pools}
@@ -195,7 +199,11 @@ def _split(tenant: TenantState, granted: int) -> dict[str, int]:
             free -= p.gpus_per_task
         else:
             sizes[p.name] += free  # held for the most urgent task; nothing smaller jumps the queue
-            free = 0
+            lacking, free = p.gpus_per_task - free, 0
+            for other in sorted((q for q in pools if q is not p), key=lambda q: (-q.occupied, q.name)):
+                cut = min(lacking, other.occupied)  # below what it runs, never into GPUs held for others
+                sizes[other.name] -= cut
+                lacking -= cut
             break
     if free and pools:  # leftover GPUs wait in the smallest-task pool that can use them, for work that arrives next
         fitting = [p for p in pools if p.gpus_per_task <= free] or pools[:1]
