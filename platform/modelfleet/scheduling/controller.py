@@ -24,7 +24,7 @@ from typing import Any
 from modelfleet.scheduling.capacity import Capacity
 from modelfleet.scheduling.pools import PoolLayout, plan, write_sizes
 from modelfleet.scheduling.quota import ClassPlan
-from modelfleet.specs.errors import SpecError, SpecProblem
+from modelfleet.specs.errors import SpecError
 
 log = logging.getLogger("modelfleet.quota_controller")
 
@@ -34,27 +34,23 @@ class QuotaConfigError(SpecError):
 
 
 def gpu_inputs() -> tuple[Any, Capacity, PoolLayout]:
-    """The fleet, its capacity and pool layout; QuotaConfigError if capacity, quotas or a tenant file is invalid."""
-    from modelfleet.specs.loader import TENANT_FILE, CapacityView, load_fleet, relative_name
-    from modelfleet.specs.rules import quota_problems
+    """The fleet, its capacity and pool layout; QuotaConfigError if capacity, quotas or a tenant file is invalid.
+
+    `load_fleet` has already checked capacity and quotas; a tenant.yaml that did
+    not load counts too, since its team's pools could not be sized.
+    """
+    from pathlib import PurePath
+
+    from modelfleet.specs.loader import TENANT_FILE, CapacityView, load_fleet
 
     fleet = load_fleet()
     capacity = CapacityView.load()
-    problems: list[SpecProblem] = list(capacity.problems)
-    problems += [p for p in fleet.problems if p.file.endswith(TENANT_FILE) and p not in problems]
-    if capacity.capacity is not None:
-        base = fleet_base()
-        shown = {tid: relative_name(base / tid / TENANT_FILE, base) for tid in fleet.tenants}
-        problems += [p for p in quota_problems(fleet.tenants, capacity.capacity, shown) if p not in problems]
+    unloaded = [p for p in fleet.problems if p.file.endswith(TENANT_FILE) and PurePath(p.file).parent.name not in fleet.tenants]
+    quota = [p for p in fleet.problems if p.field.startswith("gpu_quota")]
+    problems = list(dict.fromkeys([*capacity.problems, *unloaded, *quota]))
     if problems or capacity.capacity is None:
         raise QuotaConfigError(problems)
     return fleet, capacity.capacity, PoolLayout.of(fleet, capacity.capacity)
-
-
-def fleet_base() -> Any:
-    from modelfleet import paths
-
-    return paths.tenants_dir().resolve()
 
 
 def sync(lend: bool = False) -> tuple[list[ClassPlan], dict[str, tuple[int, int]]]:
