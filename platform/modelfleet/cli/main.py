@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from rich.console import Console
 
-# Piped output (CI logs, files) gets room for the summary tables instead of rich's default 80 columns.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+# Piped output (CI logs, files) gets room for the summary tables (13 columns) instead of rich's default 80.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _parser() -> argparse.ArgumentParser:
