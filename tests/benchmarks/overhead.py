@@ -94,7 +94,7 @@ def measure(repeats: int = 3) -> dict:
 
         config = EmbeddedConfig.from_env()
         env["MLFLOW_TRACKING_URI"] = env["AIRFLOW_CONN_MLFLOW_DEFAULT"] = config.mlflow_url
-        # One logical date (yesterday: fresh enough for every rule) for all runs; each side
+        # One logical date for all runs (any date: freshness is judged at its own data interval end); each side
         # overwrites the same run folder and starts from an empty registry.
         day = datetime.now(timezone.utc).date() - timedelta(days=1)
         land([load_pipeline(tenant, model)], day)
@@ -135,7 +135,9 @@ def _forget(registry: object, name: str) -> None:
 
 def _platform_run(api: object, dag_id: str, day: date, run_id: str, timeout: float = 900.0) -> float:
     """Trigger, wait, and delete the run again: Airflow keeps one run per logical date, and every repeat uses the same day."""
-    if api.trigger(dag_id, run_id, datetime(day.year, day.month, day.day, tzinfo=timezone.utc).isoformat()) is None:
+    from modelfleet.data_interval import start_of_day
+
+    if api.trigger(dag_id, run_id, start_of_day(day).isoformat()) is None:
         raise RuntimeError(f"{dag_id}: a run for {day} already exists")
     if api.paused_by_dag().get(dag_id):
         api.set_paused(dag_id, False)

@@ -38,6 +38,7 @@ def fleet_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def run_pipeline(day: date, bad_rows: float, events_of: date | None = None, landed: datetime | None = None) -> tuple[str, dict[str, str]]:
     """Land `day`'s file (with the events of `events_of`, default `day`; modified at `landed`, default now) and run it."""
     from modelfleet.dag_factory.pipeline import build_pipeline_dag
+    from modelfleet.data_interval import start_of_day
     from modelfleet.io import rendered_data_path
     from modelfleet.specs.loader import load_pipeline
     from payments.datagen import card_transactions
@@ -49,7 +50,7 @@ def run_pipeline(day: date, bad_rows: float, events_of: date | None = None, land
     if landed is not None:
         os.utime(target, (landed.timestamp(), landed.timestamp()))
     run = build_pipeline_dag(pipeline).test(
-        logical_date=datetime(day.year, day.month, day.day, tzinfo=timezone.utc), mark_success_pattern=MARKED_SUCCESS
+        logical_date=start_of_day(day), mark_success_pattern=MARKED_SUCCESS
     )
     return str(run.state), {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
 

@@ -173,7 +173,8 @@ class GpuFleet:
         self.cli("validate")  # a scenario whose team specs were broken would silently lose its k-GPU pools
         self.cli("pools", "sync")
         if scenario.mode == "plain":
-            self.api.request("PATCH" if self._pool_exists("gpu") else "POST", "/pools/gpu" if self._pool_exists("gpu") else "/pools",
+            exists = self._pool_exists("gpu")
+            self.api.request("PATCH" if exists else "POST", "/pools/gpu" if exists else "/pools",
                              json={"name": "gpu", "slots": scenario.devices, "include_deferred": False})
         wanted = {p.dag_id for p in scenario.pipelines}
         deadline = time.monotonic() + timeout
