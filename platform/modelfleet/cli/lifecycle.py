@@ -23,11 +23,17 @@ def up(console: Console) -> int:
     except PlatformError as exc:
         console.print(f"[red]error[/red] {exc}")
         return 1
-    console.print(f"[green]modelfleet is up[/green]: Airflow UI {config.api_url}  (login: admin / {platform.admin_password(config)})")
-    console.print(f"MLflow UI {config.mlflow_url}; state in {config.home}; stop with `modelfleet down`")
+    console.print("[green]modelfleet is up[/green]")
+    print_login(console, config)
     console.print("schedules: " + ("on (specs' cron and asset schedules)" if config.schedules else
                                    "off (pipelines run on demand: `modelfleet run`; `modelfleet up --schedules` turns them on)"))
     return 0
+
+
+def print_login(console: Console, config: EmbeddedConfig) -> None:
+    """How to reach the UIs `up` and `run` leave running: a newcomer's first login needs the generated password."""
+    console.print(f"Airflow UI {config.api_url}  (login: user admin, password {escape(platform.admin_password(config))})")
+    console.print(f"MLflow UI {config.mlflow_url}; state in {config.home}; stop with `modelfleet down`")
 
 
 def down(console: Console) -> int:
@@ -182,7 +188,7 @@ def summarise(console: Console, results: list, broken: int, elapsed: float, conf
     console.print("models: " + ", ".join(f"{totals[o]} {o}" for o in OUTCOMES))
     if totals[NO_CHAMPION]:
         console.print(f"[red]{totals[NO_CHAMPION]} model(s) have no champion[/red]: nothing serves them until a run deploys one")
-    console.print(f"Airflow UI {config.api_url}, MLflow {config.mlflow_url}; `modelfleet down` stops the platform")
+    print_login(console, config)
     return 1 if failed or broken or totals[NO_CHAMPION] else 0
 
 
