@@ -44,6 +44,13 @@ def capacity_file() -> Path:
     ).resolve()
 
 
+def data_grants_file() -> Path:
+    """Absolute and S3 data roots the platform grants to tenants (infra config)."""
+    return Path(
+        os.environ.get("MODELFLEET_DATA_GRANTS_FILE", repo_root() / "infra" / "data_grants.yaml")
+    ).resolve()
+
+
 def dags_dir() -> Path:
     """The DAG files Airflow parses: the repository's dags/ unless MODELFLEET_DAGS_FOLDER names others (test scenarios)."""
     return Path(os.environ.get("MODELFLEET_DAGS_FOLDER", repo_root() / "dags")).resolve()

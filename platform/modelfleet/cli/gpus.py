@@ -43,10 +43,10 @@ def show(console: Console) -> int:
     from airflow.utils.session import create_session
 
     from modelfleet import paths
-    from modelfleet.scheduling.capacity import shown_path
     from modelfleet.scheduling.controller import QuotaConfigError, gpu_inputs
     from modelfleet.scheduling.leases import open_leases
     from modelfleet.scheduling.pools import read_states
+    from modelfleet.specs.platform_files import shown_path
     try:
         fleet, capacity, layout = gpu_inputs()
     except QuotaConfigError as exc:

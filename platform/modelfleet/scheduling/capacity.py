@@ -9,7 +9,6 @@ exceed the largest host of that class.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,8 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from modelfleet import paths
 from modelfleet.specs.common import StrictModel
-from modelfleet.specs.errors import SpecError, ValueProblem, problem
+from modelfleet.specs.errors import ValueProblem
+from modelfleet.specs.platform_files import load_platform_file
 
 GpuClassName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,19}$")]
 HostName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{0,62}$")]
@@ -73,35 +73,7 @@ class Capacity(StrictModel):
         return sorted(cls for cls in self.gpu_classes if self.total(cls))
 
 
-def shown_path(path: Path) -> str:
-    """`infra/capacity.yaml` when it lies in the repository, else the full path."""
-    try:
-        return str(path.resolve().relative_to(paths.repo_root()))
-    except ValueError:
-        return str(path)
-
-
 def load_capacity(path: Path | None = None) -> Capacity:
-    """The declared capacity; raises SpecError naming the file, the field and the fix."""
-    path = (path or paths.capacity_file()).resolve()
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError as exc:
-        raise SpecError([problem(shown_path(path), "", f"cannot be read: {exc}",
-                                 "create it (see docs/gpu-sharing.md) or set MODELFLEET_CAPACITY_FILE")]) from None
-    return _load(path, stamp)
-
-
-@functools.lru_cache(maxsize=8)
-def _load(path: Path, stamp: int) -> Capacity:
-    """Parsed once per file version: the DAG processor reads it on every parse of the fleet."""
-    from modelfleet.specs.loader import build, read_yaml
-
-    shown = shown_path(path)
-    data, problems = read_yaml(path, shown)
-    if data is None:
-        raise SpecError(problems)
-    capacity, problems = build(Capacity, data, shown)
-    if capacity is None:
-        raise SpecError(problems)
-    return capacity
+    """The declared capacity, parsed once per file version; raises SpecError naming the file, the field and the fix."""
+    return load_platform_file(path or paths.capacity_file(), Capacity,
+                              "create it (see docs/gpu-sharing.md) or set MODELFLEET_CAPACITY_FILE")

@@ -16,9 +16,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from modelfleet import paths
+from modelfleet.specs.data_root import data_root_problems
 from modelfleet.specs.errors import SpecError, SpecProblem, from_validation_error, problem
+from modelfleet.specs.grants import GrantsView
 from modelfleet.specs.model import ModelSpec
-from modelfleet.specs.rules import check_model_against_tenant, quota_problems, resolve_data_path, tenant_data_root
+from modelfleet.specs.rules import check_model_against_tenant, quota_problems, resolve_data_path
 from modelfleet.specs.tenant import TenantSpec
 
 if TYPE_CHECKING:
@@ -121,7 +123,10 @@ def build(model: type[SpecT], data: dict[str, Any], shown: str) -> tuple[SpecT |
         return None, from_validation_error(shown, exc, model)
 
 
-def load_tenant(tenant_dir: Path, base: Path) -> tuple[TenantSpec | None, list[SpecProblem]]:
+def load_tenant(
+    tenant_dir: Path, base: Path, fleet_data_root: Path, grants: GrantsView | None = None
+) -> tuple[TenantSpec | None, list[SpecProblem]]:
+    """The team's tenant.yaml, or why it cannot be used: schema, id and a data_root that is the team's own."""
     path = tenant_dir / TENANT_FILE
     shown = relative_name(path, base)
     if not path.is_file():
@@ -132,6 +137,10 @@ def load_tenant(tenant_dir: Path, base: Path) -> tuple[TenantSpec | None, list[S
     tenant, problems = build(TenantSpec, data, shown)
     if tenant is not None and tenant.id != tenant_dir.name:
         return None, [problem(shown, "id", f"id {tenant.id!r} differs from the folder name {tenant_dir.name!r}", f"set id: {tenant_dir.name}, or rename the folder")]
+    if tenant is not None:
+        problems = data_root_problems(shown, tenant, fleet_data_root, grants or GrantsView.load())
+        if problems:
+            return None, problems
     return tenant, problems
 
 
@@ -192,44 +201,30 @@ def load_fleet(
         return fleet
     dirs = _tenant_dirs(base)
     tenant_ids = {d.name for d in dirs}
-    capacity = CapacityView.load()
+    capacity, grants = CapacityView.load(), GrantsView.load()
     for tenant_dir in dirs:
         if only_tenant and tenant_dir.name != only_tenant:
             continue
-        tenant, problems = load_tenant(tenant_dir, base)
+        tenant, problems = load_tenant(tenant_dir, base, fleet_data_root, grants)
         model_files = sorted((tenant_dir / MODELS_DIR).glob("*.yaml")) + sorted((tenant_dir / MODELS_DIR).glob("*.yml"))
         if tenant is None:
             fleet.problems.extend(problems)
             for path in model_files:
-                fleet.broken.append(
-                    BrokenPipeline(tenant_dir.name, path.stem, relative_name(path, base), [
-                        problem(relative_name(path, base), "", f"not loaded: the team's {TENANT_FILE} is invalid", f"fix {relative_name(tenant_dir / TENANT_FILE, base)} first")
-                    ])
-                )
+                shown = relative_name(path, base)
+                not_loaded = problem(shown, "", f"not loaded: the team's {TENANT_FILE} is invalid", f"fix {relative_name(tenant_dir / TENANT_FILE, base)} first")
+                fleet.broken.append(BrokenPipeline(tenant_dir.name, path.stem, shown, [not_loaded, *problems]))  # the why, in the DAG's doc too
             continue
         fleet.tenants[tenant.id] = tenant
         for path in model_files:
             loaded = load_model(path, base, tenant, fleet_data_root, tenant_ids, capacity)
             (fleet.pipelines if isinstance(loaded, PipelineSpec) else fleet.broken).append(loaded)  # type: ignore[arg-type]
     if not only_tenant:
-        fleet.problems.extend(_fleet_rules(fleet, base, fleet_data_root))
         fleet.problems.extend(capacity.problems)
+        fleet.problems.extend(grants.problems)
         if capacity.capacity is not None:
             shown = {tid: relative_name(base / tid / TENANT_FILE, base) for tid in fleet.tenants}
             fleet.problems.extend(quota_problems(fleet.tenants, capacity.capacity, shown))
     return fleet
-
-
-def _fleet_rules(fleet: Fleet, base: Path, fleet_data_root: Path) -> list[SpecProblem]:
-    """Rules across teams: no team's data root inside another's."""
-    problems = []
-    roots = {tid: tenant_data_root(t, fleet_data_root).rstrip("/") + "/" for tid, t in fleet.tenants.items()}
-    for tid, root in sorted(roots.items()):
-        for other, other_root in sorted(roots.items()):
-            if tid != other and root.startswith(other_root):
-                shown = relative_name(base / tid / TENANT_FILE, base)
-                problems.append(problem(shown, "data_root", f"lies inside tenant {other!r}'s data root", "give the team a data root of its own"))
-    return problems
 
 
 def load_pipeline(tenant_id: str, model_name: str, base: Path | None = None) -> PipelineSpec:
