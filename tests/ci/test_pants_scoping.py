@@ -8,6 +8,8 @@ test targets the change selects, the way CI does:
         --filter-target-type=python_test list
 
 `list`, not `test`: selection takes seconds, running the tests minutes. The
+command comes from support/ci_commands.py (`scoped_test_targets`), which
+tests/ci/test_workflow.py holds CI's workflow to. The
 clone reuses this checkout's Pants install (.venv-pants), pex tool and caches
 (~/.cache/modelfleet-pants), which are gitignored or outside the clone.
 
@@ -28,6 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from support.ci_commands import PANTS, scoped_test_targets
 
 ROOT = Path(__file__).resolve().parents[2]
 PEX_TOOL_GLOB = "build-support/pants/pex-*.pex"
@@ -78,7 +82,7 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clean clone of HEAD, as CI checks it out."""
     repo = tmp_path_factory.mktemp("pants-scoping") / "repo"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
-    if not (repo / "scripts" / "pants").is_file() or not (repo / "pants.toml").is_file():
+    if not (repo / PANTS).is_file() or not (repo / "pants.toml").is_file():
         pytest.fail("HEAD has no scripts/pants or pants.toml: commit the Pants setup first")
     return repo
 
@@ -99,14 +103,8 @@ def pants_env() -> dict[str, str]:
 
 def _selected_tests(repo: Path, env: dict[str, str], label: str) -> list[str]:
     """The python_test targets Pants selects for the clone's uncommitted changes."""
-    command = [
-        str(repo / "scripts" / "pants"),
-        "--no-pantsd",
-        "--changed-since=HEAD",
-        "--changed-dependents=transitive",
-        "--filter-target-type=python_test",
-        "list",
-    ]
+    pants, *arguments = scoped_test_targets("HEAD")
+    command = [str(repo / pants), "--no-pantsd", *arguments]
     started = time.monotonic()
     result = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=900)
     elapsed = time.monotonic() - started
