@@ -102,6 +102,7 @@ class GpuFleet:
             "MODELFLEET_HOME": str(self.home),
             "MODELFLEET_API_PORT": str(free_port()),
             "MODELFLEET_MLFLOW_PORT": str(free_port()),
+            "MODELFLEET_SERVING_PORT": str(free_port()),
             "MODELFLEET_DAGS_FOLDER": str(GPU_DAGS),
             "MODELFLEET_TENANTS_DIR": str(root / "tenants"),
             "MODELFLEET_CAPACITY_FILE": str(root / "capacity.yaml"),
@@ -276,7 +277,7 @@ def model_spec(name: str, tenant: str, gpu_class: str, gpus: int) -> dict[str, A
         "name": name, "task": "classification", "framework": "torch",
         "data": {"path": "x/{ds}.parquet"},
         "validation": {"columns": [{"name": "id", "dtype": "int"}, {"name": "y", "dtype": "int"}]},
-        "features": {"entity": "item", "join_keys": ["id"], "views": [f"{tenant}__items"], "label": "y"},
+        "features": {"join_keys": ["id"], "views": [f"{tenant}__items"], "label": "y"},
         "training": {"resources": {"device": "gpu", "gpus": gpus, "gpu_class": gpu_class}},
         "evaluation": {"metric": "auc", "threshold": 0.5},
     }

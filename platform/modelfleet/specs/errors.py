@@ -78,8 +78,20 @@ def _innermost_model(annotation: Any) -> Any:
     return None
 
 
+RETIRED_KEYS: dict[str, tuple[str, str]] = {
+    "deployment.smoke_test": ("was removed: every deploy is smoke-tested before the champion moves",
+                              "delete the line; nothing turns the smoke test off"),
+    "features.entity": ("was removed: each join key is a Feast entity (<team>__<key>)",
+                        "delete the line; features.join_keys says the same"),
+}
+"""Keys that once existed and meant nothing: a spec that still has one is told why it went, not just 'unknown'."""
+
+
 def _fix_for(error: dict[str, Any], model: type[BaseModel]) -> str:
     kind = error["type"]
+    retired = RETIRED_KEYS.get(_dotted(error["loc"])) if kind == "extra_forbidden" else None
+    if retired:
+        return retired[1]
     loc = error["loc"]
     field = _dotted(loc)
     ctx = error.get("ctx") or {}
@@ -118,7 +130,8 @@ def _message_for(error: dict[str, Any]) -> str:
     if isinstance(reason, ValueProblem):
         return reason.message
     if error["type"] == "extra_forbidden":
-        return "unknown key"
+        retired = RETIRED_KEYS.get(_dotted(error["loc"]))
+        return retired[0] if retired else "unknown key"
     if error["type"] == "missing":
         return "required key is missing"
     got = error.get("input")

@@ -118,9 +118,8 @@ class ValidationRules(StrictModel):
 
 
 class Features(StrictModel):
-    """Feast entity, the team's feature views, and the label to learn."""
+    """The team's feature views, the keys that join them (each a Feast entity `<team>__<key>`), and the label."""
 
-    entity: str = Field(pattern=IDENTIFIER)
     join_keys: list[str] = Field(min_length=1)
     views: list[str] = Field(min_length=1)
     label: str = Field(min_length=1)
@@ -171,9 +170,23 @@ class Evaluation(StrictModel):
 
 
 class Deployment(StrictModel):
+    """Where the champion serves: a batch scoring DAG, or the platform's model server (online).
+
+    Every deploy smoke-tests the challenger before `champion` moves; an
+    online deploy also smoke-tests it live on the model server first. No
+    field turns that off.
+    """
+
     target: Literal["batch", "online"] = "batch"
-    smoke_test: bool = True
     scoring_schedule: CronOrPreset | None = None
+    """When the batch scoring DAG runs; batch only (an online model is scored per request)."""
+
+    @model_validator(mode="after")
+    def _schedule_for_batch_only(self) -> Deployment:
+        if self.target == "online" and self.scoring_schedule is not None:
+            raise ValueProblem("scoring_schedule is set but target is online (online models get no scoring DAG)",
+                               "remove scoring_schedule, or set target: batch")
+        return self
 
 
 class Partitions(StrictModel):

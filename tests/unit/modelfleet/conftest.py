@@ -45,7 +45,7 @@ MODEL: dict[str, Any] = {
         ],
         "min_rows": 10,
     },
-    "features": {"entity": "card", "join_keys": ["card_id"], "views": ["acme__tx"], "label": "is_fraud"},
+    "features": {"join_keys": ["card_id"], "views": ["acme__tx"], "label": "is_fraud"},
     "training": {"hyperparameters": {"max_depth": 3, "num_boost_round": 10}, "resources": {"device": "cpu"}},
     "evaluation": {"metric": "auc", "threshold": 0.6},
     "schedule": "0 2 * * *",

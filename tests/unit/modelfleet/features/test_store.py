@@ -26,7 +26,7 @@ def spec_for(view: str = "acme__tx") -> ModelSpec:
             {"name": "amount", "dtype": "float"}, {"name": "channel", "dtype": "str"},
             {"name": "is_intl", "dtype": "bool"}, {"name": "is_fraud", "dtype": "int"},
         ]},
-        "features": {"entity": "card", "join_keys": ["card_id"], "views": [view], "label": "is_fraud"},
+        "features": {"join_keys": ["card_id"], "views": [view], "label": "is_fraud"},
         "evaluation": {"metric": "auc", "threshold": 0.5},
     })
 
