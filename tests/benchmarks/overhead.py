@@ -81,10 +81,10 @@ def measure(repeats: int = 3) -> dict:
     dag_id = f"{tenant}__{model}"
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MODELFLEET_HOME": f"{tmp}/home", "MODELFLEET_API_PORT": str(_free_port()),
-               "MODELFLEET_MLFLOW_PORT": str(_free_port())}
+               "MODELFLEET_MLFLOW_PORT": str(_free_port()), "MODELFLEET_SERVING_PORT": str(_free_port())}
         for key in ("AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
             env.pop(key, None)
-        ours = ("MODELFLEET_HOME", "MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT")
+        ours = ("MODELFLEET_HOME", "MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT")
         os.environ.update({key: env[key] for key in ours})  # this process lands data and talks to the same platform
         from modelfleet.runtime.api_client import AirflowApi
         from modelfleet.runtime.config import EmbeddedConfig

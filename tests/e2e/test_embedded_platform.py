@@ -48,7 +48,7 @@ def processes_with_home(home: Path) -> list[str]:
 def platform_env(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("embedded") / "home"
     env = {**os.environ, "MODELFLEET_HOME": str(home), "MODELFLEET_API_PORT": str(free_port()),
-           "MODELFLEET_MLFLOW_PORT": str(free_port()), "COLUMNS": "200"}
+           "MODELFLEET_MLFLOW_PORT": str(free_port()), "MODELFLEET_SERVING_PORT": str(free_port()), "COLUMNS": "200"}
     env.pop("AIRFLOW_HOME", None)
     env.pop("AIRFLOW__CORE__DAGS_FOLDER", None)
     env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)

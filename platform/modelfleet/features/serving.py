@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from modelfleet.specs.loader import PipelineSpec
 
@@ -11,7 +11,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from modelfleet.features.definitions import TenantDefinitions
-    from modelfleet.hooks.feast import FeastHook
+
+
+class OnlineFeatureSource(Protocol):
+    """Reads a view's online values: FeastHook (under the platform's lock) or the model server's cached reader."""
+
+    def online_features(
+        self, view: str, entities: pd.DataFrame | Sequence[Mapping[str, Any]], features: Sequence[str] | None = None
+    ) -> pd.DataFrame: ...
 
 
 def online_features(
@@ -20,7 +27,7 @@ def online_features(
     entities: pd.DataFrame | Sequence[Mapping[str, Any]],
     features: Sequence[str] | None = None,
     *,
-    hook: FeastHook | None = None,
+    hook: OnlineFeatureSource | None = None,
 ) -> pd.DataFrame:
     """Join keys plus `features` (default: all of the view's) for each entity row, in the rows' order.
 
@@ -42,7 +49,7 @@ def model_online_features(
     entities: pd.DataFrame | Sequence[Mapping[str, Any]],
     *,
     definitions: TenantDefinitions | None = None,
-    hook: FeastHook | None = None,
+    hook: OnlineFeatureSource | None = None,
 ) -> pd.DataFrame:
     """Join keys plus the feature columns the model trains on (its spec's), read online for `entities`.
 

@@ -10,7 +10,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from modelfleet import paths
 from modelfleet.operators.stage import PipelineStageOperator
-from modelfleet.operators.train import registered_model_name
+from modelfleet.specs.loader import registered_model_name
 
 if TYPE_CHECKING:
     import pandas as pd

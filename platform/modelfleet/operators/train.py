@@ -6,11 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelfleet.operators.stage import PipelineStageOperator
+from modelfleet.specs.loader import registered_model_name
 from modelfleet.specs.model import Resources
-
-
-def registered_model_name(dag_id: str, partition: str | None) -> str:
-    return f"{dag_id}__{partition}" if partition else dag_id
 
 
 class TrainModelOperator(PipelineStageOperator):

@@ -30,6 +30,7 @@ class EmbeddedConfig:
     mlflow_port: int
     parallelism: int
     schedules: bool
+    serving_port: int = 5070
 
     @classmethod
     def from_env(cls) -> EmbeddedConfig:
@@ -40,6 +41,7 @@ class EmbeddedConfig:
             # LocalExecutor starts `parallelism` workers: on 2 cores 32 would thrash.
             parallelism=int(os.environ.get("MODELFLEET_PARALLELISM", str(max(2, min(8, 2 * (os.cpu_count() or 2)))))),
             schedules=os.environ.get("MODELFLEET_SCHEDULES", "off").lower() in ("1", "on", "true", "yes"),
+            serving_port=int(os.environ.get("MODELFLEET_SERVING_PORT", "5070")),
         )
 
     @property
@@ -70,6 +72,10 @@ class EmbeddedConfig:
     @property
     def mlflow_url(self) -> str:
         return f"http://127.0.0.1:{self.mlflow_port}"
+
+    @property
+    def serving_url(self) -> str:
+        return f"http://127.0.0.1:{self.serving_port}"
 
     @property
     def passwords_file(self) -> Path:
@@ -126,6 +132,8 @@ class EmbeddedConfig:
             # one cost a 404 per Feast step before the hook fell back to the same file).
             "AIRFLOW_CONN_FEAST_DEFAULT": json.dumps({"conn_type": "generic", "extra": {"feature_store_yaml": str(config_file())}}),
             "MLFLOW_TRACKING_URI": self.mlflow_url,
+            "AIRFLOW_CONN_MODEL_SERVER_DEFAULT": self.serving_url,
+            "MODELFLEET_SERVING_PORT": str(self.serving_port),
             # MLflow's telemetry thread sets and unsets an environment variable while a
             # task's own thread may be iterating os.environ (requests does, for proxies):
             # a KeyError that failed a register task. Nothing may leave the machine anyway.

@@ -14,8 +14,9 @@ from modelfleet.runtime import processes
 from modelfleet.runtime.config import EmbeddedConfig
 
 AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
-COMPONENTS = ("mlflow", *AIRFLOW_COMPONENTS, "quota-controller")
-"""Started in this order, stopped in reverse: the quota controller first, returning pools to the guarantees."""
+COMPONENTS = ("mlflow", "model-server", *AIRFLOW_COMPONENTS, "quota-controller")
+"""Started in this order, stopped in reverse: the quota controller first, returning pools to the guarantees.
+The model server starts after MLflow (it loads the online champions from the registry)."""
 
 
 class PlatformError(RuntimeError):
@@ -40,6 +41,8 @@ def component_argv(name: str, config: EmbeddedConfig) -> list[str]:
         ]
     if name == "quota-controller":
         return [sys.executable, "-m", "modelfleet.scheduling.controller"]
+    if name == "model-server":
+        return [sys.executable, "-m", "modelfleet.serving.server"]
     return [str(bin_dir / "airflow"), name]
 
 
@@ -92,15 +95,24 @@ def sync_pools(config: EmbeddedConfig) -> str:
 
 
 def _check_ports(config: EmbeddedConfig, missing: list[str]) -> None:
-    ports = {"api-server": config.api_port, "mlflow": config.mlflow_port}
-    for name, port in ports.items():
+    ports = {"api-server": (config.api_port, "MODELFLEET_API_PORT"), "mlflow": (config.mlflow_port, "MODELFLEET_MLFLOW_PORT"),
+             "model-server": (config.serving_port, "MODELFLEET_SERVING_PORT")}
+    for name, (port, variable) in ports.items():
         if name in missing and processes.port_in_use(port):
-            variable = "MODELFLEET_API_PORT" if name == "api-server" else "MODELFLEET_MLFLOW_PORT"
             raise PlatformError(
                 f"port {port} (for {name}) is already in use by a process modelfleet did not start.\n"
                 f"Stop it (e.g. `fuser -k {port}/tcp` or `ss -ltnp 'sport = :{port}'` to find it), "
                 f"or choose another port: {variable}=<port> modelfleet up"
             )
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=3).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def wait_healthy(config: EmbeddedConfig, timeout: float = 180.0, progress: object = None) -> dict:
@@ -118,10 +130,12 @@ def wait_healthy(config: EmbeddedConfig, timeout: float = 180.0, progress: objec
         try:
             health = httpx.get(f"{config.api_url}/api/v2/monitor/health", timeout=3).json()
             mlflow_ok = httpx.get(f"{config.mlflow_url}/health", timeout=3).status_code == 200
+            serving_ok = _answers(f"{config.serving_url}/health")
             statuses = {k: v.get("status") for k, v in health.items() if isinstance(v, dict)}
-            if mlflow_ok and statuses and all(s == "healthy" for s in statuses.values()):
+            if mlflow_ok and serving_ok and statuses and all(s == "healthy" for s in statuses.values()):
                 return health
-            last = {**statuses, "mlflow": "healthy" if mlflow_ok else "starting"}
+            last = {**statuses, "mlflow": "healthy" if mlflow_ok else "starting",
+                    "model-server": "healthy" if serving_ok else "starting"}
         except (httpx.HTTPError, ValueError) as exc:
             last = exc
         time.sleep(1.0)

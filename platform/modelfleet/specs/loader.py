@@ -37,6 +37,11 @@ def dag_id_for(tenant_id: str, model_name: str) -> str:
     return f"{tenant_id}__{model_name}"
 
 
+def registered_model_name(dag_id: str, partition: str | None) -> str:
+    """The MLflow registered model of a pipeline: its DAG id, plus `__<partition>` per partition."""
+    return f"{dag_id}__{partition}" if partition else dag_id
+
+
 @dataclass(frozen=True)
 class PipelineSpec:
     """A valid model spec together with its tenant and where it came from."""
@@ -76,6 +81,8 @@ class Fleet:
     broken: list[BrokenPipeline] = field(default_factory=list)
     problems: list[SpecProblem] = field(default_factory=list)
     """Problems not tied to one pipeline (a tenant file, fleet-wide rules)."""
+    feature_problems: dict[str, list[SpecProblem]] = field(default_factory=dict)
+    """Tenant id -> why its feature views cannot be built (its specs disagree about a shared view); also in `problems`."""
 
     @property
     def all_problems(self) -> list[SpecProblem]:
@@ -218,6 +225,7 @@ def load_fleet(
         for path in model_files:
             loaded = load_model(path, base, tenant, fleet_data_root, tenant_ids, capacity)
             (fleet.pipelines if isinstance(loaded, PipelineSpec) else fleet.broken).append(loaded)  # type: ignore[arg-type]
+        _check_feature_views(fleet, tenant.id)
     if not only_tenant:
         fleet.problems.extend(capacity.problems)
         fleet.problems.extend(grants.problems)
@@ -225,6 +233,20 @@ def load_fleet(
             shown = {tid: relative_name(base / tid / TENANT_FILE, base) for tid in fleet.tenants}
             fleet.problems.extend(quota_problems(fleet.tenants, capacity.capacity, shown))
     return fleet
+
+
+def _check_feature_views(fleet: Fleet, tenant_id: str) -> None:
+    """Record a team's specs that disagree about a shared view, so `validate` says what the feature DAG's placeholder says."""
+    from modelfleet.features.definitions import tenant_definitions  # built from PipelineSpecs: it imports this module
+
+    pipelines = fleet.for_tenant(tenant_id)
+    if not pipelines:
+        return
+    try:
+        tenant_definitions(pipelines, tenant_id)
+    except SpecError as exc:
+        fleet.feature_problems[tenant_id] = exc.problems
+        fleet.problems.extend(exc.problems)
 
 
 def load_pipeline(tenant_id: str, model_name: str, base: Path | None = None) -> PipelineSpec:
