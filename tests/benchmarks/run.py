@@ -9,7 +9,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.benchmarks import gpu_scheduling, overhead, parse_time
+from tests.benchmarks import gpu_scheduling, online_serving, overhead, parse_time
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,13 +22,24 @@ def machine() -> str:
 
 
 GPU_HEADING = "## Fleet GPU scheduling"
+SERVING_HEADING = "## Online serving"
+
+
+def replace_section(text: str, heading: str, section: str, before: str) -> str:
+    """`text` with the `heading` section (up to the next `## `) replaced by `section`, else inserted before `before`."""
+    start = text.find(heading)
+    if start < 0:
+        at = text.find(before)
+        return text + "\n" + section if at < 0 else text[:at] + section + "\n" + text[at:]
+    end = text.find("\n## ", start + len(heading))
+    return text[:start] + section + (text[end + 1:] if end >= 0 else "")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--overhead-repeats", type=int, default=3)
-    parser.add_argument("--only", choices=["parse", "gpu"], help="run one suite and replace only its section of the file")
+    parser.add_argument("--only", choices=["parse", "gpu", "serving"], help="run one suite and replace only its section of the file")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "BENCHMARKS.md")
     args = parser.parse_args()
     revision = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -38,20 +49,29 @@ def main() -> None:
         "Written by `make bench` (`.venv/bin/python -m tests.benchmarks.run`); figures are ratios against a baseline "
         "measured in the same run, because these machines are noisy.\n\n" + stamp + "\n"
     )
+    previous = args.output.read_text() if args.output.exists() else ""
+    if args.only == "serving":
+        section = online_serving.markdown(online_serving.measure()) + "\n" + stamp
+        text = replace_section(previous or header, SERVING_HEADING, section, GPU_HEADING)
+        args.output.write_text(text)
+        print(text)
+        return
     parse_section = gpu_section = ""
     if args.only != "gpu":
         results = parse_time.measure(args.repeats)
         parse_section = ("## DAG parse time\n\n" + parse_time.markdown(results, args.repeats) + "\n"
                          + overhead.markdown(overhead.measure(args.overhead_repeats), args.overhead_repeats))
+    if args.only is None:
+        parse_section += "\n" + online_serving.markdown(online_serving.measure()) + "\n"
     if args.only != "parse":
         rows = gpu_scheduling.measure(pictures=args.output.parent / "img")
         gpu_section = gpu_scheduling.markdown(rows) + "\n" + stamp
-    previous = args.output.read_text() if args.output.exists() else ""
     before, _, after = previous.partition(GPU_HEADING)
     if args.only == "gpu":
         text = (before or header) + gpu_section
     elif args.only == "parse":
-        text = header + parse_section + ("\n" + GPU_HEADING + after if after else "")
+        kept = before[before.find(SERVING_HEADING):] if SERVING_HEADING in before else ""
+        text = header + parse_section + ("\n" + kept if kept else "") + ("\n" + GPU_HEADING + after if after else "")
     else:
         text = header + parse_section + "\n" + gpu_section
     args.output.write_text(text)

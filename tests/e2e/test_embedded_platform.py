@@ -100,6 +100,46 @@ def test_rerun_of_the_same_date_creates_no_duplicate_versions(platform_env) -> N
     assert before == after == {name: 1 for name in PIPELINES}
 
 
+ONLINE_MODEL = "payments__card_fraud"
+
+
+def online_entities(env: dict[str, str], n: int = 5) -> list[dict[str, int]]:
+    """Card ids from the file the run landed for LOGICAL_DATE (materialized by that run)."""
+    import pandas as pd
+
+    from modelfleet.io import rendered_data_path
+    from modelfleet.specs.loader import load_pipeline
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODELFLEET_HOME", env["MODELFLEET_HOME"])
+        path = rendered_data_path(load_pipeline("payments", "card_fraud"), LOGICAL_DATE)
+    return [{"card_id": int(k)} for k in pd.read_parquet(path)["card_id"].drop_duplicates().head(n)]
+
+
+def predict(env: dict[str, str], entities: list[dict[str, int]]) -> dict:
+    url = f"http://127.0.0.1:{env['MODELFLEET_SERVING_PORT']}/v1/models/{ONLINE_MODEL}/predict"
+    response = httpx.post(url, json={"entities": entities}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_model_server_serves_the_online_champion_and_comes_back_with_it(platform_env) -> None:
+    """card_fraud is online: after the run the server answers by card id with the champion, on Feast's features;
+    killed, `up` restarts it and it serves the same champion again (adopted from the registry)."""
+    home, env = platform_env
+    champion = str(registry(env).get_model_version_by_alias(ONLINE_MODEL, "champion").version)
+    entities = online_entities(env)
+    answer = predict(env, entities)
+    assert answer["version"] == champion and answer["entities_without_features"] == 0
+    assert len(answer["predictions"]) == len(entities) and all(isinstance(p, float) for p in answer["predictions"])
+
+    os.killpg(int((home / "pids" / "model-server.pid").read_text()), signal.SIGKILL)
+    result = cli(env, "up", timeout=300)
+    assert result.returncode == 0 and "starting the rest: model-server" in " ".join(result.stdout.split()), result.stdout
+    again = predict(env, entities)
+    assert again["version"] == champion and again["predictions"] == answer["predictions"]
+
+
 STALE_PIPELINE = "lending__collections_cure"
 
 

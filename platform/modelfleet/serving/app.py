@@ -76,11 +76,11 @@ class ServingState:
         from modelfleet.features.serving import model_online_features
 
         model = self.model(name)
-        loaded = self.loaded(name, version)
         keys = model.pipeline.model.features.join_keys
         absent = sorted({k for row in entities for k in keys if k not in row})
         if absent:
             raise HTTPException(422, f"every entity needs the join keys {keys}; missing: {absent}")
+        loaded = self.loaded(name, version)
         frame = model_online_features(model.pipeline, entities, definitions=model.definitions, hook=self.features)
         partitions = model.pipeline.model.partitions
         if partitions is not None and model.partition is not None and partitions.key not in frame.columns:

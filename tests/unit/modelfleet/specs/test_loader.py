@@ -67,6 +67,12 @@ def test_broken_tenant_file_removes_only_that_team(fleet_dir: Path, data_root: P
                      "a GPU task must name its GPU class", id="gpu-without-class"),
         pytest.param(lambda s: s["data"].update(generator="globex.datagen:tx"), "data.generator", "tenants/acme/", id="other-code"),
         pytest.param(lambda s: s.update(name="other"), "name", "rename the file", id="name-mismatch"),
+        pytest.param(lambda s: s.update(deployment={"target": "batch", "smoke_test": False}), "deployment.smoke_test",
+                     "was removed: every deploy is smoke-tested before the champion moves (fix: delete the line", id="retired-smoke-test"),
+        pytest.param(lambda s: s["features"].update(entity="card"), "features.entity",
+                     "was removed: each join key is a Feast entity", id="retired-entity"),
+        pytest.param(lambda s: s.update(deployment={"target": "online", "scoring_schedule": "@daily"}), "deployment",
+                     "online models get no scoring DAG", id="online-with-scoring-schedule"),
     ],
 )
 def test_each_mistake_names_file_field_and_fix(fleet_dir: Path, data_root: Path, mutate, field: str, needle: str) -> None:
