@@ -20,6 +20,7 @@ from modelfleet.dag_factory.pipeline import tenant_asset
 from modelfleet.features.definitions import TenantDefinitions, tenant_definitions
 from modelfleet.operators.materialize import MaterializeFeaturesOperator
 from modelfleet.sensors.data_file import DataFileSensor
+from modelfleet.specs.errors import SpecError
 from modelfleet.specs.loader import Fleet, PipelineSpec, dag_id_for, load_fleet
 from modelfleet.specs.model import AIRFLOW_DS, DS_PLACEHOLDER, render_ds
 from modelfleet.specs.tenant import TenantSpec
@@ -126,9 +127,13 @@ def build_feature_dags(tenants: Path | None = None) -> dict[str, DAG]:
         if dag_id in taken:
             log.error("%s is a model pipeline's DAG id: tenant %s gets no feature pipeline; rename its model `features`", dag_id, tenant_id)
             continue
+        where = f"tenants/{tenant_id}/models"
+        if tenant_id in fleet.feature_problems:  # found by load_fleet: `modelfleet validate` reports the same problems
+            dags[dag_id] = placeholder_for_build_error(SpecError(fleet.feature_problems[tenant_id]), tenant_id, FEATURES, where)
+            continue
         try:
             dags[dag_id] = build_feature_dag(fleet.tenants[tenant_id], pipelines)
         except Exception as exc:  # noqa: BLE001 - isolate this tenant, keep the others
             log.exception("feature pipeline of %s could not be built", tenant_id)
-            dags[dag_id] = placeholder_for_build_error(exc, tenant_id, FEATURES, f"tenants/{tenant_id}/models", what="feature DAG")
+            dags[dag_id] = placeholder_for_build_error(exc, tenant_id, FEATURES, where, what="feature DAG")
     return dags

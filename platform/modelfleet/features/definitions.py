@@ -266,7 +266,7 @@ def fleet_feast_objects(tenants: Path | None = None) -> dict[str, Any]:
     fleet = load_fleet(tenants)
     objects: dict[str, Any] = {}
     for tenant_id in sorted(fleet.tenants):
-        if not fleet.for_tenant(tenant_id):
+        if not fleet.for_tenant(tenant_id) or tenant_id in fleet.feature_problems:  # one team's conflict never hides the others' views
             continue
         for obj in feast_objects(tenant_definitions(fleet.pipelines, tenant_id)):
             objects[obj.name] = obj

@@ -54,3 +54,7 @@ def test_a_tenant_whose_specs_conflict_gets_a_placeholder_and_the_others_load(fl
     assert sorted(dags) == ["acme__features", "globex__features"]
     assert "broken-spec" in dags["acme__features"].tags and "join keys" in dags["acme__features"].description
     assert "broken-spec" not in dags["globex__features"].tags
+    # `modelfleet validate` reads the same load_fleet: it reports exactly what the placeholder says
+    fleet = load_fleet(fleet_dir)
+    assert fleet.feature_problems.keys() == {"acme"} and set(fleet.feature_problems["acme"]) <= set(fleet.problems)
+    assert dags["acme__features"].get_task("spec_error").message == "\n".join(str(p) for p in fleet.feature_problems["acme"])
