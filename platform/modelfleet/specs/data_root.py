@@ -32,6 +32,8 @@ def data_root_problems(file: str, tenant: TenantSpec, fleet_data_root: Path, gra
             return [problem(file, "data_root", exc.message, f"{own}, or {exc.fix}")]
         return _granted_root_problems(file, tenant, root, fleet_data_root, grants)
     parts = PurePosixPath(raw).parts
+    if not raw.isprintable():
+        return [problem(file, "data_root", f"{raw!r} contains a control character (a line break, a tab)", own)]
     if "://" in raw:
         return [problem(file, "data_root", f"{raw!r}: only s3:// URIs, absolute paths and relative folders are data roots", own)]
     if ".." in parts:

@@ -44,6 +44,8 @@ class Root:
 
 def parse_root(text: str) -> Root:
     """An absolute path or an s3://bucket[/prefix] URI; ValueProblem for anything else or a '..'."""
+    if not text.isprintable():
+        raise ValueProblem(f"{text!r} contains a control character (a line break, a tab)", "write the root on one line, without control characters")
     if text.startswith(S3):
         parts = tuple(text[len(S3):].rstrip("/").split("/"))
         if not parts[0] or any(part in ("", ".", "..") for part in parts):

@@ -51,6 +51,8 @@ def _only_acme_broken(fleet_dir: Path, data_root: Path) -> str:
         pytest.param("s3://acme-lake", "s3://acme-lake is not granted to tenant 'acme' (nothing is granted to it)", id="s3-not-granted"),
         pytest.param("s3://acme-lake/../x", "is not an s3://bucket/prefix URI", id="s3-dotdot"),
         pytest.param("gs://acme-lake", "only s3:// URIs, absolute paths and relative folders", id="other-scheme"),
+        pytest.param("acme\nglobex", "contains a control character", id="control-character"),
+        pytest.param("s3://acme-lake/\tx", "contains a control character", id="s3-control-character"),
     ],
 )
 def test_a_root_that_is_not_the_teams_own_breaks_only_that_team(fleet_dir: Path, data_root: Path, grants: Path, root: str, needle: str) -> None:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelfleet.specs.loader import load_fleet
+from support.spec_edits import junk, key_paths, parent_of
 
 from ..conftest import MODEL, TENANT, write_tenant
 
@@ -19,35 +20,14 @@ OTHER = {**TENANT, "id": "globex", "alerts": {}, "data_root": "globex"}
 OTHER_MODEL = {**MODEL, "features": {**MODEL["features"], "views": ["globex__tx"]}, "data": {**MODEL["data"], "generator": "globex.datagen:tx"}}
 
 
-def key_paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    paths: list[tuple] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            paths.append((*prefix, key))
-            paths.extend(key_paths(value, (*prefix, key)))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            paths.extend(key_paths(value, (*prefix, index)))
-    return paths
-
-
-def parent_of(root: Any, path: tuple) -> Any:
-    for part in path[:-1]:
-        root = root[part]
-    return root
-
-
-junk = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False), st.text(max_size=12),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(min_size=1, max_size=5), st.integers(), max_size=2),
-)
-
 targeted = st.sampled_from([
     ("schedule", "99 99 * * *"), ("schedule", "@fortnightly"), ("framework", "sklearn"), ("task", "clustering"),
     (("data", "path"), "../../globex/x.parquet"), (("data", "path"), "/var/lib/other.parquet"),
     (("data", "path"), "s3://someone-else/x.parquet"), (("training", "resources", "gpus"), -1),
     (("evaluation", "metric"), "ndcg"), (("data", "max_age"), "forever"), ("retries", 1),
 ])
+hostile_roots = st.sampled_from(["globex", "globex/tx", ".", "../globex", "acme/../globex", "/srv/data", "s3://globex-lake", "gs://acme"])
+"""data_root values that are not acme's own folder and that nothing grants it."""
 
 
 @st.composite
@@ -61,6 +41,9 @@ def mutations(draw: Any) -> tuple[str, dict, dict, bool]:
         where, value = draw(targeted)
         where = where if isinstance(where, tuple) else (where,)
         parent_of(spec, where)[where[-1]] = value
+        return target, tenant, model, True
+    if kind == "targeted":
+        tenant["data_root"] = draw(hostile_roots)
         return target, tenant, model, True
     if kind == "quota":
         tenant["gpu_quota"] = {"a10g": {"nominal": draw(st.integers(-100, -1))}}
