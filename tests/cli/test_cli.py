@@ -104,3 +104,6 @@ def test_codeowners_is_generated_from_tenant_owners() -> None:
         tenant = yaml.safe_load(tenant_yaml.read_text())
         assert f"/tenants/{tenant['id']}/ {' '.join(tenant['owners'])}" in text
         assert f"/tenants/{tenant['id']}/tenant.yaml @modelfleet/platform\n" in text  # quotas are granted, not taken
+    # infra/ (GPU capacity, data grants) is the platform's alone: no rule but the catch-all matches it
+    rules = [line.split() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    assert [r for r in rules if not r[0].startswith("/tenants/")] == [["*", "@modelfleet/platform"]]

@@ -1,4 +1,4 @@
-"""Strict, tenant-owned pipeline specs: schemas, loading and cross-tenant rules."""
+"""Strict, tenant-owned pipeline specs: schemas, loading, and the rules of what each tenant may reach."""
 
 from modelfleet.specs.errors import SpecError, SpecProblem
 from modelfleet.specs.loader import Fleet, PipelineSpec, load_fleet
