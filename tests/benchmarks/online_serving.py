@@ -102,8 +102,8 @@ def _measure_against(config: Any, name: str, requests: int) -> dict[str, Any]:
     calls: dict[tuple[str, int], Callable[[], Any]] = {}
     for size in BATCHES:
         batch = entities[:size]
-        features = model_online_features(pipeline, batch, hook=reader)
-        raw = {"dataframe_split": features.drop(columns=keys).to_dict("split")}
+        features = model_online_features(pipeline, batch, hook=reader).drop(columns=keys)
+        raw = {"dataframe_split": features.to_dict("split")}
         raw["dataframe_split"].pop("index", None)
 
         def served(path: str, body: dict[str, Any]) -> Callable[[], Any]:
@@ -118,7 +118,7 @@ def _measure_against(config: Any, name: str, requests: int) -> dict[str, Any]:
         calls[(KINDS[2], size)] = served(f"/v1/models/{name}/invocations", raw)
         calls[(KINDS[3], size)] = served(f"/v1/models/{name}/predict", {"entities": batch})
     answer = calls[(KINDS[3], 1)]().json()
-    expected = float(pd.Series(model.predict(model_online_features(pipeline, entities[:1], hook=reader))).iloc[0])
+    expected = float(pd.Series(model.predict(model_online_features(pipeline, entities[:1], hook=reader).drop(columns=keys))).iloc[0])
     if abs(answer["predictions"][0] - expected) > 1e-6:
         raise RuntimeError(f"the server's prediction {answer['predictions'][0]} differs from in-process {expected}")
     for call in calls.values():  # warm up: first requests load lazily imported code

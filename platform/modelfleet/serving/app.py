@@ -25,8 +25,32 @@ from pydantic import BaseModel, Field
 from modelfleet.serving.slots import LoadedVersion, ModelSlots, UnknownVersion
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from modelfleet.features.serving import OnlineFeatureSource
     from modelfleet.serving.catalog import Catalog, OnlineModel
+
+
+def conform(frame: pd.DataFrame, schema: Any) -> pd.DataFrame:
+    """Give columns back the integer and boolean types the model was logged with.
+
+    An online read that misses one entity turns that column into floats (or
+    objects) for the whole request, and MLflow refuses to cast them back,
+    though the rows the model is asked about are complete.
+    """
+    from mlflow.types import DataType
+
+    if schema is None:
+        return frame
+    for column in schema.inputs:
+        name, kind = getattr(column, "name", None), getattr(column, "type", None)
+        if name not in frame.columns or frame[name].isna().any():
+            continue
+        if kind in (DataType.long, DataType.integer):
+            frame[name] = frame[name].astype("int64")
+        elif kind == DataType.boolean:
+            frame[name] = frame[name].astype(bool)
+    return frame
 
 
 class PredictRequest(BaseModel):
@@ -85,11 +109,13 @@ class ServingState:
         partitions = model.pipeline.model.partitions
         if partitions is not None and model.partition is not None and partitions.key not in frame.columns:
             frame[partitions.key] = model.partition
-        known = ~frame.drop(columns=keys).isna().all(axis=1).to_numpy()
+        features = frame.drop(columns=keys)  # join keys identify, they are not model inputs
+        known = ~features.isna().all(axis=1).to_numpy()
         predictions = np.full(len(frame), np.nan)
         if known.any():
             try:
-                predictions[known] = np.asarray(loaded.model.predict(frame[known].reset_index(drop=True)), dtype=float).reshape(-1)
+                rows = conform(features[known].reset_index(drop=True), loaded.model.metadata.get_input_schema())
+                predictions[known] = np.asarray(loaded.model.predict(rows), dtype=float).reshape(-1)
             except Exception as exc:  # noqa: BLE001 - the caller needs the model's reason, not a bare 500
                 raise HTTPException(422, f"{name} v{loaded.version} could not predict: {type(exc).__name__}: {exc}") from exc
         return {

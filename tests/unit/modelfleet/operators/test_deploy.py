@@ -157,6 +157,10 @@ def test_online_deploy_serves_the_champion_by_entity_key_with_feast_features(sta
     entities = holdout_entities(stages, run, 5)
     status, answer = live_predict(online, entities)
     assert status == 200 and answer["version"] == "1" and answer["entities_without_features"] == 0
+    # An entity the online store never saw gets null, and costs the others nothing.
+    status, mixed = live_predict(online, [*entities, {"merchant_id": 987_654_321}])
+    assert status == 200 and mixed["entities_without_features"] == 1
+    assert mixed["predictions"][:5] == pytest.approx(answer["predictions"]) and mixed["predictions"][5] is None
     # The server's answer is the champion's prediction on the features Feast holds online for those keys.
     features = model_online_features(stages.home.pipeline("merchant_risk"), entities)
     expected = mlflow.pyfunc.load_model(f"models:/{NAME}/1").predict(features)
