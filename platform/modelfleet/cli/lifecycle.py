@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from modelfleet.runtime import platform
-from modelfleet.runtime.config import EmbeddedConfig
+from modelfleet.runtime.config import ADMIN_USER, EmbeddedConfig
 from modelfleet.runtime.platform import PlatformError
 
 
@@ -32,7 +32,7 @@ def up(console: Console) -> int:
 
 def print_login(console: Console, config: EmbeddedConfig) -> None:
     """How to reach the UIs `up` and `run` leave running: a newcomer's first login needs the generated password."""
-    console.print(f"Airflow UI {config.api_url}  (login: user admin, password {escape(platform.admin_password(config))})")
+    console.print(f"Airflow UI {config.api_url}  (login: user {ADMIN_USER}, password {escape(platform.admin_password(config))})")
     console.print(f"MLflow UI {config.mlflow_url}; state in {config.home}; stop with `modelfleet down`")
 
 

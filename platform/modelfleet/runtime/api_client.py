@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from modelfleet.runtime.config import EmbeddedConfig
+from modelfleet.runtime.config import ADMIN_USER, EmbeddedConfig
 
 
 class AirflowApiError(RuntimeError):
@@ -31,7 +31,7 @@ class AirflowApi:
     @cached_property
     def token(self) -> str:
         passwords = json.loads(self.config.passwords_file.read_text())
-        response = self.http.post("/auth/token", json={"username": "admin", "password": passwords["admin"]})
+        response = self.http.post("/auth/token", json={"username": ADMIN_USER, "password": passwords[ADMIN_USER]})
         if response.status_code >= 400:
             raise AirflowApiError(f"login to {self.config.api_url} failed: {response.status_code} {response.text[:200]}")
         return response.json()["access_token"]

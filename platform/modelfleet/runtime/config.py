@@ -14,6 +14,9 @@ from modelfleet import paths
 from modelfleet.features.config import config_file
 
 
+ADMIN_USER = "admin"
+"""The embedded platform's one Airflow user (simple auth manager, role admin); its password is generated."""
+
 TASK_PRELOAD = (
     "airflow.sdk.execution_time.task_runner", "numpy", "pandas", "pyarrow.parquet", "pandera.pandas",
     "sklearn.metrics", "xgboost", "torch", "mlflow.pyfunc", "mlflow.models", "feast",
@@ -106,7 +109,7 @@ class EmbeddedConfig:
             # unpause is an audited API write; see component_environment).
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": str(self.schedules),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
             "AIRFLOW__CORE__FERNET_KEY": self.fernet_key(),
             # WAL (set on the file by `up`) lets readers and one writer overlap; the busy

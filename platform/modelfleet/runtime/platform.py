@@ -11,7 +11,7 @@ from pathlib import Path
 
 from modelfleet import paths
 from modelfleet.runtime import processes
-from modelfleet.runtime.config import EmbeddedConfig
+from modelfleet.runtime.config import ADMIN_USER, EmbeddedConfig
 
 AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
 COMPONENTS = ("mlflow", "model-server", *AIRFLOW_COMPONENTS, "quota-controller")
@@ -198,6 +198,6 @@ def down(config: EmbeddedConfig, say: object = print) -> list[str]:
 
 def admin_password(config: EmbeddedConfig) -> str:
     try:
-        return json.loads(config.passwords_file.read_text())["admin"]
+        return json.loads(config.passwords_file.read_text())[ADMIN_USER]
     except (FileNotFoundError, KeyError, ValueError):
         return f"(see {config.passwords_file})"
