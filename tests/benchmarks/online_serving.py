@@ -67,12 +67,13 @@ def measure(requests: int = 300) -> dict[str, Any]:
         from modelfleet.runtime.config import EmbeddedConfig
 
         config = EmbeddedConfig.from_env()
+        os.environ["MLFLOW_TRACKING_URI"] = config.mlflow_url  # the in-process baseline loads the same version
         try:
             _cli(env, "run", "--date", DAY.isoformat(), "--pipeline", name)
             return _measure_against(config, name, requests)
         finally:
             _cli(env, "down")
-            for key in ours:
+            for key in (*ours, "MLFLOW_TRACKING_URI"):
                 os.environ.pop(key, None)
 
 
