@@ -12,11 +12,12 @@ Airflow retries with backoff, and nothing in the registry is changed on it.
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from typing import Any
 
 from airflow.sdk import BaseHook
+
+from modelfleet.hooks.service_url import service_url
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -55,20 +56,7 @@ class MlflowRegistryHook(BaseHook):
     def tracking_uri(self) -> str:
         if self._explicit_uri:
             return self._explicit_uri
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
-        try:
-            conn = self.get_connection(self.mlflow_conn_id)
-        except AirflowNotFoundException:
-            configured = os.environ.get("MLFLOW_TRACKING_URI")
-            if not configured:
-                raise RuntimeError(
-                    f"no MLflow tracking server: define the Airflow connection {self.mlflow_conn_id!r} "
-                    "or set MLFLOW_TRACKING_URI"
-                ) from None
-            return configured
-        port = f":{conn.port}" if conn.port else ""
-        return f"{conn.schema or conn.conn_type or 'http'}://{conn.host}{port}"
+        return service_url(self, self.mlflow_conn_id, "MLFLOW_TRACKING_URI", "MLflow tracking server")
 
     @cached_property
     def client(self) -> Any:

@@ -7,11 +7,12 @@ serving deployment.
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from typing import Any
 
 from airflow.sdk import BaseHook
+
+from modelfleet.hooks.service_url import service_url
 
 STAGE_TIMEOUT_S = 300.0
 """Loading a version downloads its artifacts: allow minutes, not seconds."""
@@ -47,20 +48,8 @@ class ModelServerHook(BaseHook):
     def base_url(self) -> str:
         if self._explicit_url:
             return self._explicit_url.rstrip("/")
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
-        try:
-            conn = self.get_connection(self.model_server_conn_id)
-        except AirflowNotFoundException:
-            configured = os.environ.get("MODELFLEET_SERVING_URL")
-            if not configured:
-                raise RuntimeError(
-                    f"no model server for online models: define the Airflow connection {self.model_server_conn_id!r} "
-                    "or set MODELFLEET_SERVING_URL (`modelfleet up` starts one and defines the connection)"
-                ) from None
-            return configured.rstrip("/")
-        port = f":{conn.port}" if conn.port else ""
-        return f"{conn.schema or 'http'}://{conn.host}{port}"
+        return service_url(self, self.model_server_conn_id, "MODELFLEET_SERVING_URL", "model server for online models",
+                           " (`modelfleet up` starts one and defines the connection)")
 
     def _call(self, method: str, path: str, json: Any = None, timeout: float | None = None) -> Any:
         import httpx
