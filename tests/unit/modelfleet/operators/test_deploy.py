@@ -157,6 +157,10 @@ def test_online_deploy_serves_the_champion_by_entity_key_with_feast_features(sta
     entities = holdout_entities(stages, run, 5)
     status, answer = live_predict(online, entities)
     assert status == 200 and answer["version"] == "1" and answer["entities_without_features"] == 0
+    import httpx
+
+    timing = httpx.post(f"{online.url}/v1/models/{NAME}/predict", json={"entities": entities}, timeout=30).headers["server-timing"]
+    assert [part.split(";dur=")[0] for part in timing.split(", ")] == ["features", "model"]
     # An entity the online store never saw gets null, and costs the others nothing.
     status, mixed = live_predict(online, [*entities, {"merchant_id": 987_654_321}])
     assert status == 200 and mixed["entities_without_features"] == 1
