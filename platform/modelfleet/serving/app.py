@@ -112,11 +112,11 @@ class ServingState:
         started = time.perf_counter()
         frame = model_online_features(model.pipeline, entities, definitions=model.definitions, hook=self.features)
         read = time.perf_counter()
-        partitions = model.pipeline.model.partitions
-        if partitions is not None and model.partition is not None and partitions.key not in frame.columns:
-            frame[partitions.key] = model.partition
         features = frame.drop(columns=keys)  # join keys identify, they are not model inputs
-        known = ~features.isna().all(axis=1).to_numpy()
+        known = ~features.isna().all(axis=1).to_numpy()  # judged on what Feast returned, before the partition is added
+        partitions = model.pipeline.model.partitions
+        if partitions is not None and model.partition is not None and partitions.key not in features.columns:
+            features[partitions.key] = model.partition
         predictions = np.full(len(frame), np.nan)
         if known.any():
             try:

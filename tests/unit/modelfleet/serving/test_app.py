@@ -57,3 +57,16 @@ def test_a_version_that_cannot_load_is_a_502_with_the_reason_and_nothing_changes
     assert answer.status_code == 502 and "no artifacts for acme__fraud v3" in answer.json()["detail"]
     assert client.put("/v1/models/acme__fraud/live", json={"version": "3"}).status_code == 409
     assert client.get("/v1/models").json()[0]["live_version"] is None
+
+
+def test_a_partitioned_online_pipeline_serves_one_model_per_partition(fleet_dir):
+    from modelfleet.serving.catalog import online_models
+
+    path = fleet_dir / "acme" / "models" / "fraud.yaml"
+    spec = yaml.safe_load(path.read_text())
+    spec["deployment"] = {"target": "online"}
+    spec["partitions"] = {"key": "channel", "values": ["web", "pos"]}
+    path.write_text(yaml.safe_dump(spec))
+    models = online_models(load_fleet(fleet_dir))
+    assert {name: m.partition for name, m in models.items()} == {"acme__fraud__web": "web", "acme__fraud__pos": "pos"}
+    assert {m.pipeline.dag_id for m in models.values()} == {"acme__fraud"}
