@@ -27,6 +27,7 @@ SERVING_HEADING = "## Online serving"
 
 def replace_section(text: str, heading: str, section: str, before: str) -> str:
     """`text` with the `heading` section (up to the next `## `) replaced by `section`, else inserted before `before`."""
+    section = section.rstrip("\n") + "\n\n"
     start = text.find(heading)
     if start < 0:
         at = text.find(before)
