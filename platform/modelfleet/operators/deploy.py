@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from modelfleet.error_class import PermanentFailure
 from modelfleet.operators.evaluate import PROMOTE
 from modelfleet.operators.stage import PipelineStageOperator
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 SMOKE_ROWS = 50
 
 
-class SmokeTestFailed(Exception):
+class SmokeTestFailed(PermanentFailure):
     """The challenger cannot serve: nothing moved, and a retry would fail the same way."""
 
 
