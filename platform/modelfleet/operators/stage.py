@@ -1,4 +1,4 @@
-"""What every pipeline stage shares: its spec (re-read at run time) and its run folder."""
+"""What every pipeline stage shares: its spec (re-read at run time), its run folder and its error classes."""
 
 from __future__ import annotations
 
@@ -9,15 +9,20 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from modelfleet import paths
+from modelfleet.error_class import ClassifiedErrors
 from modelfleet.specs.loader import PipelineSpec, load_pipeline
 
 
-class PipelineStageOperator(BaseOperator):
+class PipelineStageOperator(ClassifiedErrors, BaseOperator):
     """Base of the stage operators.
 
     Operators carry only the tenant and model names (cheap to parse, trivially
     serialisable); the spec itself is re-read from the tenant's YAML when the
     task runs, so the file stays the single source of truth.
+
+    Every subclass's `execute` is wrapped by ClassifiedErrors: a permanent
+    failure (modelfleet.error_class) fails the task at once, without
+    retries; a transient one is re-raised for Airflow's retries with backoff.
     """
 
     ui_color = "#e8f0fe"

@@ -10,18 +10,19 @@ from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
 from modelfleet.data_interval import data_interval_end
+from modelfleet.error_class import ClassifiedErrors
 from modelfleet.hooks.data_store import DataStoreHook
 from modelfleet.triggers.data_file import DataFileTrigger
 
 
-class DataFileSensor(BaseSensorOperator):
+class DataFileSensor(ClassifiedErrors, BaseSensorOperator):
     """Deferrable by default: the first check runs inline, then the triggerer waits.
 
     `path` is templated (`{{ ds }}` selects the logical date's file); local
     paths and s3:// URIs are both accepted. `max_age` is measured back from
     the end of the run's data interval, so a backfill over files that landed
     long ago finds them ready. On timeout the failure says what was missing,
-    too small or too old.
+    too small or too old. Errors are classified like the stages' (ClassifiedErrors).
     """
 
     template_fields: Sequence[str] = ("path",)
