@@ -24,6 +24,7 @@ from airflow.sdk import DAG, Asset, Param, TriggerRule
 
 from modelfleet.dag_factory.defaults import START_DATE, default_args, tenant_tags
 from modelfleet.dag_factory.docs import pipeline_doc
+from modelfleet.monitoring.deadlines import pipeline_deadline
 from modelfleet.operators.deploy import DeployModelOperator
 from modelfleet.operators.evaluate import EvaluateModelOperator
 from modelfleet.operators.features import BuildFeaturesOperator
@@ -88,6 +89,7 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
         params={
             "deploy": Param(True, type="boolean", description="Move the champion alias when the challenger wins."),
         },
+        deadline=pipeline_deadline(tenant.id, pipeline.dag_id, spec.monitoring_under(tenant).deadline),
     ) as dag:
         sensor = wait_for_input(pipeline)
         validate = ValidateDataOperator(task_id="validate_data", **ids)

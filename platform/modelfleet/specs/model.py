@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from modelfleet.specs.common import IDENTIFIER, Duration, StrictModel
 from modelfleet.specs.errors import ValueProblem
-from modelfleet.specs.tenant import PriorityTier
+from modelfleet.specs.tenant import Monitoring, PriorityTier, TenantSpec
 
 TaskType = Literal["classification", "regression", "ranking", "forecasting"]
 Framework = Literal["xgboost", "torch"]
@@ -221,6 +221,8 @@ class ModelSpec(StrictModel):
     tags: list[str] = Field(default_factory=list)
     priority_tier: PriorityTier | None = None
     """This model's tier when it differs from its team's (e.g. a batch model of a critical team)."""
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    """Overrides of the team's deadline and drift thresholds for this model (only the keys written)."""
 
     @field_validator("name")
     @classmethod
@@ -269,3 +271,7 @@ class ModelSpec(StrictModel):
     @property
     def lower_is_better(self) -> bool:
         return self.evaluation.metric in LOWER_IS_BETTER
+
+    def monitoring_under(self, tenant: TenantSpec) -> Monitoring:
+        """This model's effective deadline and drift thresholds: its own keys over its team's."""
+        return self.monitoring.overriding(tenant.monitoring)

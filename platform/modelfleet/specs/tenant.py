@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from modelfleet.specs.common import IDENTIFIER, StrictModel
+from modelfleet.specs.common import IDENTIFIER, Duration, StrictModel
 from modelfleet.specs.errors import ValueProblem
 
 PriorityTier = Literal["critical", "high", "standard", "batch"]
@@ -63,6 +64,36 @@ class GpuQuota(StrictModel):
         return capacity if self.borrowing_limit is None else min(capacity, self.nominal + self.borrowing_limit)
 
 
+class DriftThresholds(StrictModel):
+    """When the monitoring DAG calls a feature (or the predictions) drifted from the champion's training data.
+
+    Numeric columns drift when both hold: PSI >= `psi_threshold` (the shift is
+    large) and the two-sample KS p-value < `ks_pvalue` (it is not chance).
+    Categorical columns have no KS test: PSI alone decides.
+    """
+
+    psi_threshold: float = Field(default=0.2, gt=0.0)
+    ks_pvalue: float = Field(default=0.01, gt=0.0, lt=1.0)
+
+
+class Monitoring(StrictModel):
+    """What on-call is alerted about; in tenant.yaml for every model of the team, in a model spec for that model.
+
+    A model's block overrides only the keys it writes; the rest come from the
+    team's block, then from these defaults.
+    """
+
+    deadline: Duration = timedelta(hours=2)
+    """A run must finish within this long after it is queued (Airflow Deadline Alert), else the team is alerted."""
+    drift: DriftThresholds = Field(default_factory=DriftThresholds)
+
+    def overriding(self, base: Monitoring) -> Monitoring:
+        """`base` with the keys written in this block (and in its `drift`) replaced by this block's values."""
+        drift = base.drift.model_copy(update={k: getattr(self.drift, k) for k in self.drift.model_fields_set})
+        update = {k: getattr(self, k) for k in self.model_fields_set if k != "drift"}
+        return base.model_copy(update={**update, "drift": drift})
+
+
 class TenantSpec(StrictModel):
     """A team: identity, ownership, alert routes and its share of the fleet."""
 
@@ -75,6 +106,8 @@ class TenantSpec(StrictModel):
     priority_tier: PriorityTier = "standard"
     allowed_queues: list[Queue] = Field(default_factory=lambda: ["cpu"], min_length=1)
     data_root: str = Field(min_length=1)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    """Deadline and drift thresholds of every model of the team, unless a model spec overrides them."""
 
     @field_validator("owners")
     @classmethod
