@@ -63,6 +63,24 @@ quota_events = Table(
 )
 """What the quota controller did: `lend`, `borrow`, `reclaim_start`, `reclaim_done` (with the seconds it took)."""
 
+alert_incidents = Table(
+    "alert_incidents", metadata,
+    Column("dedup_key", String(255), primary_key=True),
+    Column("tenant", String(40), nullable=False),
+    Column("dag_id", String(250), nullable=False),
+    Column("task_id", String(250), nullable=False),
+    Column("run_id", String(250), nullable=False),
+    Column("map_index", Integer, nullable=False, default=-1),
+    Column("severity", String(20), nullable=False),
+    Column("channels", String(100), nullable=False, default=""),
+    Column("status", String(20), nullable=False, index=True),
+    Column("failures", Integer, nullable=False, default=1),
+    Column("opened_at", Float, nullable=False),
+    Column("resolved_at", Float, nullable=True),
+)
+"""One row per failing task instance (notifiers/incidents.py): `open` until a later try or a replay succeeds.
+`channels` lists where the alert went (`pagerduty,slack,email`), so the resolve goes to the same places."""
+
 
 def database_url() -> str:
     return os.environ.get("MODELFLEET_DB_URL") or f"sqlite:///{paths.state_dir() / 'modelfleet.db'}"

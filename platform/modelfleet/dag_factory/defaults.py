@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from modelfleet.notifiers.tenant_alert import TenantAlertNotifier
+from modelfleet.notifiers.tenant_alert import TenantAlertNotifier, TenantResolveNotifier
 from modelfleet.specs.tenant import PRIORITY_WEIGHTS, TenantSpec
 
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -36,6 +36,7 @@ def default_args(tenant: TenantSpec, owners: list[str], retries: int, priority_t
         "weight_rule": "absolute",
         "queue": "cpu",
         "on_failure_callback": [
-            TenantAlertNotifier(tenant_id=tenant.id, webhook_conn_id=tenant.alerts.slack_conn_id)
+            TenantAlertNotifier.for_tenant(tenant, priority_tier)
         ],
+        "on_success_callback": [TenantResolveNotifier.for_tenant(tenant, priority_tier)],
     }
