@@ -117,11 +117,21 @@ def explain(exc: BaseException | None) -> Verdict:
     """The class of `exc` and the type in its chain that decided it."""
     if exc is None:
         return Verdict(TRANSIENT, "no exception")
-    for link in _chain(exc):
+    links = list(_chain(exc))
+    for i, link in enumerate(links):
         decided = _decide(link)
         if decided is not None:
-            return Verdict(decided, type(link).__name__)
+            return Verdict(decided, _named_cause(link, links[i + 1:]))
     return Verdict(TRANSIENT, type(exc).__name__)
+
+
+def _named_cause(decider: BaseException, inner: list[BaseException]) -> str:
+    """The decider's type; for Airflow's "do not retry" wrapper, the permanent failure it wraps (SmokeTestFailed, SpecError)."""
+    if type(decider).__name__ == "AirflowFailException":
+        for link in inner:
+            if _decide(link) == PERMANENT:
+                return type(link).__name__
+    return type(decider).__name__
 
 
 def classify(exc: BaseException | None) -> str:

@@ -1,4 +1,4 @@
-"""The platform's own database (not Airflow's): GPU device leases and quota events.
+"""The platform's own database (not Airflow's): GPU device leases, quota events and the dead-letter queue.
 
 SQLite in the state folder on the embedded default; any SQLAlchemy URL (e.g.
 PostgreSQL in the distributed modes) through MODELFLEET_DB_URL. On SQLite
@@ -13,7 +13,7 @@ import functools
 import os
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, UniqueConstraint, create_engine, event
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, UniqueConstraint, create_engine, event
 from sqlalchemy.engine import Engine
 
 from modelfleet import paths
@@ -49,6 +49,28 @@ gpu_leases = Table(
     Column("end_reason", String(20), nullable=True),
 )
 """Every lease ever taken: one row per device. Open while released_at is null. Times are UNIX seconds."""
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(40), nullable=False, index=True),
+    Column("dag_id", String(250), nullable=False),
+    Column("task_id", String(250), nullable=False),
+    Column("map_index", Integer, nullable=False, default=-1),
+    Column("run_id", String(250), nullable=False),
+    Column("try_number", Integer, nullable=False),
+    Column("logical_date", String(40), nullable=True),
+    Column("error_class", String(20), nullable=False),
+    Column("error_type", String(120), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("failed_at", Float, nullable=False),
+    Column("state", String(20), nullable=False, index=True),
+    Column("state_changed_at", Float, nullable=True),
+    Column("note", Text, nullable=True),
+    UniqueConstraint("dag_id", "run_id", "task_id", "map_index", "try_number", name="uq_dead_letter_try"),
+)
+"""Task instances that failed for good (modelfleet.dead_letters): `open`, then `replayed` or `discarded`.
+One row per failed try, so a failure callback that runs twice records it once."""
 
 quota_events = Table(
     "quota_events", metadata,

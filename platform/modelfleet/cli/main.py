@@ -34,6 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     gpus = sub.add_parser("gpus", help="GPU inventory, live leases, borrowed slots and waiting GPU work per team")
     gpus_sub = gpus.add_subparsers(dest="gpus_command")
     gpus_sub.add_parser("audit", help="check the lease history for two holders on one device (exit 1 on any)")
+    dlq = sub.add_parser("dlq", help="dead-letter queue: task instances that failed for good; replay or discard them")
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
+    dlq_list = dlq_sub.add_parser("list", help="entries, newest last (default: open ones)")
+    dlq_list.add_argument("--state", choices=["open", "replayed", "discarded", "all"], default="open")
+    dlq_list.add_argument("--tenant", help="only this tenant's entries")
+    dlq_sub.add_parser("show", help="one entry in full: error class, message, log").add_argument("id", type=int)
+    dlq_replay = dlq_sub.add_parser("replay", help="rerun the entry's failed tasks for the same logical date (Airflow API)")
+    dlq_replay.add_argument("id", type=int, nargs="+")
+    dlq_replay.add_argument("--whole-run", action="store_true", help="clear every task of the run, not only the failed ones")
+    dlq_discard = dlq_sub.add_parser("discard", help="close entries without a replay")
+    dlq_discard.add_argument("id", type=int, nargs="+")
+    dlq_discard.add_argument("--reason", required=True, help="why nothing is to be done (kept with the entry)")
     codeowners = sub.add_parser("codeowners", help="write or check CODEOWNERS from the tenants' owners")
     codeowners.add_argument("--check", action="store_true", help="exit 1 if CODEOWNERS is out of date")
     return parser
@@ -50,6 +62,16 @@ def main(argv: list[str] | None = None) -> int:
             from modelfleet.cli.codeowners import main as codeowners_main
 
             return codeowners_main(args.check, console)
+        if args.command == "dlq":
+            from modelfleet.cli import dlq as dlq_commands
+
+            if args.dlq_command == "list":
+                return dlq_commands.list_entries(console, args.state, args.tenant)
+            if args.dlq_command == "show":
+                return dlq_commands.show(console, args.id)
+            if args.dlq_command == "replay":
+                return dlq_commands.replay(console, args.id, args.whole_run)
+            return dlq_commands.discard(console, args.id, args.reason)
         if args.command in ("pools", "gpus"):
             from modelfleet.cli import gpus as gpu_commands
 

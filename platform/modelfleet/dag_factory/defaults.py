@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from modelfleet.notifiers.dead_letter import DeadLetterNotifier
 from modelfleet.notifiers.tenant_alert import TenantAlertNotifier, TenantResolveNotifier
 from modelfleet.specs.tenant import PRIORITY_WEIGHTS, TenantSpec
 
@@ -36,6 +37,7 @@ def default_args(tenant: TenantSpec, owners: list[str], retries: int, priority_t
         "weight_rule": "absolute",
         "queue": "cpu",
         "on_failure_callback": [
+            DeadLetterNotifier(tenant_id=tenant.id),  # first: the durable record, before any alert is sent
             TenantAlertNotifier.for_tenant(tenant, priority_tier)
         ],
         "on_success_callback": [TenantResolveNotifier.for_tenant(tenant, priority_tier)],
