@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from modelfleet.monitoring.dag import MONITORING_DAG_ID, SCHEDULE
 from modelfleet.scheduling.capacity import load_capacity
 from modelfleet.scheduling.pools import PoolLayout, gpu_pool_name
 from modelfleet.specs.loader import load_fleet
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
-HEAVY_MODULES = ("torch", "mlflow", "feast", "pandas", "xgboost", "sklearn", "dvc")
+HEAVY_MODULES = ("torch", "mlflow", "feast", "pandas", "xgboost", "sklearn", "dvc", "scipy")
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,8 @@ def test_every_dag_has_tenant_tag_owner_and_retry_policy(dagbag):
     owners_by_dag |= {f"{t}__features": tenant.owners for t, tenant in fleet.tenants.items()}
     owners_by_dag |= {f"{p.dag_id}__scoring": p.owners for p in fleet.pipelines}
     for dag_id, dag in dagbag.dags.items():
+        if dag_id == MONITORING_DAG_ID:
+            continue  # the platform's own DAG: no team (test_monitoring_dag_is_the_platforms_own)
         tenant = dag_id.split("__", 1)[0]
         assert f"tenant:{tenant}" in dag.tags, dag_id
         for task in dag.tasks:
@@ -169,12 +172,30 @@ def test_priority_tiers_are_absolute_weights_with_the_models_own_tier_first(dagb
             assert task.weight_rule == "absolute"
 
 
-def test_parsing_imports_no_heavy_library():
+def test_monitoring_dag_is_the_platforms_own(dagbag):
+    """One platform DAG beside the fleet's: every few minutes, drift then the fleet checks, no team's tag."""
+    dag = dagbag.dags[MONITORING_DAG_ID]
+    assert dag.timetable.expression == SCHEDULE and not dag.catchup and dag.max_active_runs == 1
+    assert "platform" in dag.tags and not any(t.startswith("tenant:") for t in dag.tags)
+    assert dag.get_task("check_drift").downstream_task_ids == {"check_fleet"}
+    assert dag.get_task("check_fleet").trigger_rule == "all_done"  # a failed drift check must not hide the fleet's health
+    assert all(t.execution_timeout is not None for t in dag.tasks)
+    assert [d for d in dagbag.dag_ids if "__" not in d] == [MONITORING_DAG_ID]  # every other DAG is a team's
+
+
+def test_every_pipeline_carries_its_deadline_alert(dagbag):
+    for pipeline in load_fleet().pipelines:
+        [alert] = dagbag.dags[pipeline.dag_id].deadline
+        assert alert.interval == pipeline.model.monitoring_under(pipeline.tenant).deadline, pipeline.dag_id
+
+
+@pytest.mark.parametrize("dag_file", ["fleet.py", "monitoring.py"])
+def test_parsing_imports_no_heavy_library(dag_file):
     import subprocess
 
     code = (
         "import sys, runpy; runpy.run_path(sys.argv[1]); "
         f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(DAGS_FOLDER / "fleet.py")], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code, str(DAGS_FOLDER / dag_file)], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1:] in ([], [""]), out.stdout
