@@ -42,16 +42,10 @@ def down(console: Console) -> int:
 
 
 def status(console: Console) -> int:
-    config = EmbeddedConfig.from_env()
-    table = Table(title=f"modelfleet ({config.home})")
-    table.add_column("component")
-    table.add_column("pid", justify="right")
-    table.add_column("state")
-    states = platform.states(config)
-    for state in states:
-        table.add_row(state.name, str(state.pid or "-"), "[green]running[/green]" if state.running else "[red]stopped[/red]")
-    console.print(table)
-    return 0 if all(s.running for s in states) else 1
+    """Components and fleet health on one screen (cli/status.py)."""
+    from modelfleet.cli.status import main
+
+    return main(console)
 
 
 def run(console: Console, logical_date: date, tenants: list[str] | None, pipelines: list[str] | None, timeout: float) -> int:
