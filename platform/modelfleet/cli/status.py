@@ -96,7 +96,7 @@ def main(console: Console) -> int:
 
     config = EmbeddedConfig.from_env()
     states = platform.states(config)
-    console.print("components: " + "  ".join(f"{s.name} " + ("[green]up[/green]" if s.running else "[red]DOWN[/red]")
+    console.print("components: " + "  ".join(f"{s.name} " + ("[green]up[/green]" if s.running else "[red]stopped[/red]")
                                              for s in states) + f"  [dim]({config.home})[/dim]")
     try:
         health = read_health()
