@@ -9,7 +9,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.benchmarks import gpu_scheduling, online_serving, overhead, parse_time
+from tests.benchmarks import alert_latency, gpu_scheduling, online_serving, overhead, parse_time
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--overhead-repeats", type=int, default=3)
-    parser.add_argument("--only", choices=["parse", "gpu", "serving"], help="run one suite and replace only its section of the file")
+    parser.add_argument("--alert-failures", type=int, default=24)
+    parser.add_argument("--only", choices=["parse", "gpu", "serving", "alerts"], help="run one suite and replace only its section of the file")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "BENCHMARKS.md")
     args = parser.parse_args()
     revision = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -57,6 +58,12 @@ def main() -> None:
         args.output.write_text(text)
         print(text)
         return
+    if args.only == "alerts":
+        section = alert_latency.markdown(alert_latency.measure(args.alert_failures)) + "\n" + stamp
+        text = replace_section(previous or header, alert_latency.HEADING, section, GPU_HEADING)
+        args.output.write_text(text)
+        print(text)
+        return
     parse_section = gpu_section = ""
     if args.only != "gpu":
         results = parse_time.measure(args.repeats)
@@ -64,6 +71,7 @@ def main() -> None:
                          + overhead.markdown(overhead.measure(args.overhead_repeats), args.overhead_repeats))
     if args.only is None:
         parse_section += "\n" + online_serving.markdown(online_serving.measure()) + "\n"
+        parse_section += "\n" + alert_latency.markdown(alert_latency.measure(args.alert_failures)) + "\n"
     if args.only != "parse":
         rows = gpu_scheduling.measure(pictures=args.output.parent / "img")
         gpu_section = gpu_scheduling.markdown(rows) + "\n" + stamp
