@@ -10,6 +10,8 @@ from modelfleet.operators.evaluate import KEEP, PROMOTE, REJECT, EvaluateModelOp
 @pytest.mark.parametrize("model", [pytest.param("merchant_risk", id="xgboost"), pytest.param("account_takeover", id="torch")])
 def test_first_model_is_promoted_then_an_equal_challenger_keeps_the_champion(stages, model):
     name = f"payments__{model}"
+    # Evaluation is under test, not serving: deploy to the batch target even where the spec says online.
+    stages.home.edit_spec(model, lambda spec: spec["deployment"].update(target="batch"))
     spec = stages.home.pipeline(model).model
     assert spec.evaluation.min_improvement > 0
 
