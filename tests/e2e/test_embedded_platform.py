@@ -211,10 +211,6 @@ def versions_of(env: dict[str, str], day: str) -> list[str]:
     return [v.version for v in registry(env).search_model_versions(f"name='{REPLAY_PIPELINE}'") if v.tags.get("logical_date") == day]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Airflow 3.3.2 bug: clearing a run that has an unmissed DAGRUN_QUEUED_AT deadline (every pipeline since the "
-    "Deadline Alerts of #11 point 4) answers 500: taskinstance._recalculate_dagrun_queued_at_deadlines does "
-    "timedelta(seconds=<the serialized interval dict>). Remove this marker once the deadline work avoids it."))
 def test_dlq_replay_fixes_a_failed_run_and_never_duplicates_a_version(platform_env) -> None:
     """Bad data fails validate_data once (permanent: no retries) and is dead-lettered; once the data is fixed,
     `dlq replay` reruns the run's failed tasks for the same date through Airflow's API and the model is registered;

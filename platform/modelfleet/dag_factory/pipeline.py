@@ -73,20 +73,10 @@ def resource_args(tenant_id: str, resources: Resources) -> dict[str, Any]:
     return args
 
 
-class PipelineDAG(DAG):
-    """A pipeline's DAG: an Airflow DAG whose `test()` copes with its Deadline Alert (see monitoring.dag_test_compat)."""
-
-    def test(self, *args: Any, **kwargs: Any) -> Any:
-        from modelfleet.monitoring.dag_test_compat import encoded_deadlines_readable
-
-        with encoded_deadlines_readable():
-            return super().test(*args, **kwargs)
-
-
 def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
     spec, tenant = pipeline.model, pipeline.tenant
     ids = {"tenant_id": tenant.id, "model_name": spec.name}
-    with PipelineDAG(
+    with DAG(
         dag_id=pipeline.dag_id,
         schedule=schedule_for(pipeline),
         start_date=START_DATE,

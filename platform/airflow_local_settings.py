@@ -1,0 +1,9 @@
+"""Airflow imports this module at start-up in every process (scheduler, API server, triggerer, DAG processor,
+task runners, `airflow` CLI, `dag.test()`): `platform/` is on sys.path wherever modelfleet is installed.
+
+It installs the platform's fixes to Airflow itself (modelfleet.runtime.airflow_fixes); nothing else.
+"""
+
+from modelfleet.runtime.airflow_fixes import install
+
+install()
