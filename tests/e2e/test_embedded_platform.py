@@ -188,8 +188,8 @@ def dead_letter_entries(env: dict[str, str]) -> list:
         return dead_letters.entries(dag_id=REPLAY_PIPELINE)
 
 
-def land_replay_data(env: dict[str, str], rows: int | None) -> None:
-    """REPLAY_DATE's input by the tenant's generator: `rows` rows (too few to train on), or the normal landing."""
+def land_replay_data(env: dict[str, str], rows: int | None, day: str = REPLAY_DATE) -> None:
+    """`day`'s input by the tenant's generator: `rows` rows (too few to train on), or the normal landing."""
     from modelfleet.io import rendered_data_path
     from modelfleet.runtime.landing import land
     from modelfleet.specs.loader import load_pipeline
@@ -198,13 +198,13 @@ def land_replay_data(env: dict[str, str], rows: int | None) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MODELFLEET_HOME", env["MODELFLEET_HOME"])
         pipeline = load_pipeline("lending", "application_default")
-        target = Path(rendered_data_path(pipeline, REPLAY_DATE))
+        target = Path(rendered_data_path(pipeline, day))
         target.unlink(missing_ok=True)
         if rows is None:
-            assert land([pipeline], date.fromisoformat(REPLAY_DATE))
+            assert land([pipeline], date.fromisoformat(day))
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            import_string(pipeline.model.data.generator)(date.fromisoformat(REPLAY_DATE), rows=rows).to_parquet(target, index=False)
+            import_string(pipeline.model.data.generator)(date.fromisoformat(day), rows=rows).to_parquet(target, index=False)
 
 
 def versions_of(env: dict[str, str], day: str) -> list[str]:
@@ -243,6 +243,46 @@ def test_dlq_replay_fixes_a_failed_run_and_never_duplicates_a_version(platform_e
     assert len(trained) == 2  # train really ran again ...
     assert versions_of(env, REPLAY_DATE) == registered  # ... and register reused the date's version
     assert len(dead_letter_entries(env)) == 1  # nothing failed on the replays
+
+
+FAILED_DATE = "2026-11-22"
+
+
+def test_monitoring_and_status_find_one_injected_failure(platform_env) -> None:
+    """One run left failed (bad data): the monitoring DAG, reading the fleet through the REST API on the real
+    platform, reports that team below the 99.5% target; `modelfleet status` shows the pipeline, the task and the
+    dead letter on one screen and exits 1."""
+    import time
+
+    from modelfleet.monitoring.dag import MONITORING_DAG_ID
+    from modelfleet.runtime.api_client import AirflowApi
+    from modelfleet.runtime.config import EmbeddedConfig
+
+    _, env = platform_env
+    land_replay_data(env, rows=20, day=FAILED_DATE)
+    failed = cli(env, "run", "--date", FAILED_DATE, "--timeout", "600", "--pipeline", REPLAY_PIPELINE)
+    assert failed.returncode == 1, failed.stdout[-3000:]
+
+    with pytest.MonkeyPatch.context() as patch:
+        for key in ("MODELFLEET_HOME", "MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT"):
+            patch.setenv(key, env[key])
+        api = AirflowApi(EmbeddedConfig.from_env())
+        assert api.trigger(MONITORING_DAG_ID, "monitoring_e2e", "2026-11-22T12:00:00+00:00") is not None
+        if api.paused_by_dag().get(MONITORING_DAG_ID):
+            api.set_paused(MONITORING_DAG_ID, False)
+        deadline = time.monotonic() + 300
+        while (run := api.get_run(MONITORING_DAG_ID, "monitoring_e2e")) is None or run["state"] not in ("success", "failed"):
+            assert time.monotonic() < deadline, f"the monitoring run did not finish: {run}"
+            time.sleep(2)
+        assert run["state"] == "success"
+        routed = api.xcom(MONITORING_DAG_ID, "monitoring_e2e", "check_fleet")
+    assert routed and routed["sent"] >= 1, routed  # the lending team's success rate, at least
+
+    status = cli(env, "status")
+    screen = " ".join(status.stdout.split())
+    assert status.returncode == 1, status.stdout
+    assert f"{REPLAY_PIPELINE}:" in screen.split("pipelines below target (1d)")[1].split("failing tasks")[0]
+    assert f"{REPLAY_PIPELINE}.validate_data" in screen.split("failing tasks (1d)")[1].split("stuck in queued")[0]
 
 
 def test_up_restarts_a_component_that_died(platform_env) -> None:
