@@ -246,6 +246,7 @@ def test_online_model_without_a_server_fails_before_anything_moves(stages, monke
     monkeypatch.delenv("AIRFLOW_CONN_MODEL_SERVER_DEFAULT", raising=False)
     monkeypatch.delenv("MODELFLEET_SERVING_URL", raising=False)
     run = stages.through("merchant_risk", stages.day, last="register")
-    with pytest.raises(RuntimeError, match="no model server for online models"):
+    # A missing configuration is permanent: no retry can find a server nobody configured.
+    with pytest.raises(AirflowFailException, match="permanent failure, not retried .*no model server for online models"):
         run.run(stages.operator(DeployModelOperator, "deploy", "merchant_risk"))
     assert stages.champion(NAME) is None
