@@ -20,7 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, Param, TriggerRule
+from airflow.sdk import DAG, Param, TriggerRule
+
+from modelfleet.dag_factory.assets import input_asset, model_asset, tenant_asset, training_set_asset
 
 from modelfleet.dag_factory.defaults import START_DATE, default_args, tenant_tags
 from modelfleet.dag_factory.docs import pipeline_doc
@@ -40,11 +42,6 @@ from modelfleet.specs.loader import PipelineSpec
 from modelfleet.specs.model import AIRFLOW_DS, Resources, render_ds
 
 
-def tenant_asset(tenant_id: str, name: str) -> Asset:
-    """A tenant's Asset (e.g. `<team>__features`): one naming rule for producers and consumers."""
-    return Asset(name=name, uri=f"modelfleet://{tenant_id}/{name}")
-
-
 def wait_for_input(pipeline: PipelineSpec, task_id: str = "wait_for_data") -> DataFileSensor:
     """The sensor on a pipeline's input for the run's logical date (`{ds}` in the spec's path)."""
     return DataFileSensor(
@@ -52,6 +49,7 @@ def wait_for_input(pipeline: PipelineSpec, task_id: str = "wait_for_data") -> Da
         path=render_ds(pipeline.data_path, AIRFLOW_DS),
         min_size_bytes=pipeline.model.data.min_size_bytes,
         max_age=pipeline.model.data.max_age,
+        inlets=[input_asset(pipeline.data_path)],
     )
 
 
@@ -92,30 +90,33 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
         deadline=pipeline_deadline(tenant.id, pipeline.dag_id, spec.monitoring_under(tenant).deadline),
     ) as dag:
         sensor = wait_for_input(pipeline)
-        validate = ValidateDataOperator(task_id="validate_data", **ids)
+        validate = ValidateDataOperator(task_id="validate_data", inlets=[input_asset(pipeline.data_path)], **ids)
         gate = QualityGateOperator(
             task_id="quality_gate",
             branches={FULL: ["build_features", "allow_deploy"], REDUCED: ["build_features"], ALERT: ["quality_alert"]},
         )
         allow_deploy = EmptyOperator(task_id="allow_deploy")
         alert = DataQualityAlertOperator(task_id="quality_alert")
-        features = BuildFeaturesOperator(task_id="build_features", **ids)
+        training_set = training_set_asset(tenant.id, spec.name)
+        features = BuildFeaturesOperator(task_id="build_features", outlets=[training_set], **ids)
         trainers = []
         if spec.partitions:
             trainers.append(
-                TrainModelOperator.partial(task_id="train", candidate="main", **ids, **resource_args(tenant.id, spec.training.resources))
+                TrainModelOperator.partial(task_id="train", candidate="main", inlets=[training_set], **ids, **resource_args(tenant.id, spec.training.resources))
                 .expand(partition=spec.partitions.values)
             )
         else:
-            trainers.append(TrainModelOperator(task_id="train", candidate="main", **ids, **resource_args(tenant.id, spec.training.resources)))
+            trainers.append(TrainModelOperator(task_id="train", candidate="main", inlets=[training_set], **ids,
+                                               **resource_args(tenant.id, spec.training.resources)))
             for candidate in spec.candidates:
                 trainers.append(
                     TrainModelOperator(
-                        task_id=f"train_{candidate.name}", candidate=candidate.name, **ids, **resource_args(tenant.id, candidate.resources)
+                        task_id=f"train_{candidate.name}", candidate=candidate.name, inlets=[training_set], **ids,
+                        **resource_args(tenant.id, candidate.resources),
                     )
                 )
         evaluate = EvaluateModelOperator(task_id="evaluate", train_task_ids=[t.task_id for t in trainers], **ids)
-        register = RegisterModelOperator(task_id="register", **ids)
+        register = RegisterModelOperator(task_id="register", outlets=[model_asset(tenant.id, spec.name)], **ids)
         deploy = DeployModelOperator(task_id="deploy", **ids)
         summary = RunSummaryOperator(task_id="summarize", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS, **ids)
         sensor >> validate >> gate >> [features, allow_deploy, alert]

@@ -127,11 +127,19 @@ class TenantDefinitions:
             "generator": GENERATOR_VERSION,
             "tenant": self.tenant_id,
             "entities": [asdict(e) for e in self.entities],
-            "views": [
-                {k: v for k, v in asdict(view).items() if k not in ("inputs", "pipelines")} for view in self.views
-            ],
+            "views": [_stored_fields(view) for view in self.views],
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def view_version(self, name: str) -> str:
+        """Hash of what Feast stores for one view (its schema, entities, source, TTL): the view's version in lineage."""
+        payload = {"generator": GENERATOR_VERSION, "view": _stored_fields(self.view(name))}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _stored_fields(view: ViewDefinition) -> dict[str, Any]:
+    """A view's fields as Feast stores them: which pipelines read it and from which inputs is platform bookkeeping."""
+    return {k: v for k, v in asdict(view).items() if k not in ("inputs", "pipelines")}
 
 
 def entity_name(tenant_id: str, join_key: str) -> str:

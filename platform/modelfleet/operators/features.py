@@ -19,6 +19,9 @@ class BuildFeaturesOperator(PipelineStageOperator):
     3. the training set is Feast's `get_historical_features` over the day's
        (join keys, timestamp, label): each row gets the feature values as they
        were at its timestamp, never later ones.
+
+    The XCom names each view's version (a hash of its definition), which the
+    trainers record as lineage.
     """
 
     ui_color = "#e6f4ea"
@@ -34,6 +37,7 @@ class BuildFeaturesOperator(PipelineStageOperator):
         return FeastHook(feast_conn_id=self.feast_conn_id)
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from modelfleet.dag_factory.assets import describe_outlet_event, training_set_asset
         from modelfleet.features.definitions import load_tenant_definitions
         from modelfleet.features.offline import write_day
         from modelfleet.io import read_frame, rendered_data_path
@@ -50,5 +54,8 @@ class BuildFeaturesOperator(PipelineStageOperator):
         out = self.run_dir(context) / "training_set.parquet"
         frame.to_parquet(out, index=False)
         self.log.info("training set: %d rows x %d columns -> %s", len(frame), frame.shape[1], out)
+        versions = {name: definitions.view_version(name) for name in spec.features.views}
+        describe_outlet_event(context, training_set_asset(pipeline.tenant.id, spec.name),
+                              {"logical_date": ds, "rows": len(frame), "feature_views": versions})
         return {"training_set": str(out), "rows": len(frame), "views": list(spec.features.views),
-                "applied": refreshed["applied"]}
+                "feature_views": versions, "applied": refreshed["applied"]}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from modelfleet.lineage import tags
 from modelfleet.operators.stage import PipelineStageOperator
 from modelfleet.specs.loader import registered_model_name
 from modelfleet.specs.model import Resources
@@ -49,71 +52,96 @@ class TrainModelOperator(PipelineStageOperator):
             return {**self.train(context, lease_info), "gpu_lease": lease_info}
 
     def train(self, context: Any, gpu_lease: dict[str, Any] | None = None) -> dict[str, Any]:
+        import tempfile
+
         import mlflow
         import pandas as pd
         from mlflow.models import infer_signature
 
         from modelfleet.hooks.mlflow_registry import MlflowRegistryHook
-        from modelfleet.lineage.versions import code_revision, file_sha256
-        from modelfleet.io import rendered_data_path
-        from modelfleet.training.base import get_trainer
-        from modelfleet.training.encoding import FeatureEncoder
-        from modelfleet.training.metrics import score
+        from modelfleet.lineage.tracing import annotate, current_trace_id
+        from modelfleet.training.bundle import bundle_training_code, pinned_requirements
+        from modelfleet.training.fit import fit_candidate
         from modelfleet.training.pyfunc import FleetModel
-        from modelfleet.training.split import holdout_mask
 
         pipeline, spec = self.pipeline, self.pipeline.model
-        framework, hyperparameters = spec.framework, dict(spec.training.hyperparameters)
-        for candidate in spec.candidates:
-            if candidate.name == self.candidate:
-                framework, hyperparameters = candidate.framework, dict(candidate.hyperparameters)
         run_dir = self.run_dir(context)
         frame = pd.read_parquet(run_dir / "training_set.parquet")
-        if self.partition and spec.partitions:
-            frame = frame[frame[spec.partitions.key].astype(str) == str(self.partition)].reset_index(drop=True)
-        group_key = spec.features.join_keys[0] if spec.task == "ranking" else None
-        held = holdout_mask(frame, spec.training.seed, group_key)
-        train, holdout = frame[~held], frame[held]
+        lineage = self.lineage_tags(context, run_dir)
         suffix = f"_{self.partition}" if self.partition else ""
-        holdout.to_parquet(run_dir / f"holdout{suffix}.parquet", index=False)
-
-        encoder = FeatureEncoder.from_spec(spec)
-        label = spec.features.label
-        x_train, y_train = encoder.transform(train), train[label].to_numpy(dtype=float)
-        x_hold, y_hold = encoder.transform(holdout), holdout[label].to_numpy(dtype=float)
-        trainer = get_trainer(framework)
-
         hook = MlflowRegistryHook()
         hook.activate()
         model_name = registered_model_name(pipeline.dag_id, self.partition)
         mlflow.set_experiment(pipeline.dag_id)
-        data_path = rendered_data_path(pipeline, context["ds"])
         with mlflow.start_run(run_name=f"{context['ds']}-{self.candidate}{suffix}") as run:
+            fitted = fit_candidate(spec, frame, candidate=self.candidate, partition=self.partition,
+                                   log_epoch=lambda step, values: mlflow.log_metrics(values, step=step))
             mlflow.set_tags({
-                "tenant": pipeline.tenant.id, "dag_id": pipeline.dag_id, "candidate": self.candidate,
-                "framework": framework, "logical_date": context["ds"], "partition": self.partition or "",
-                "airflow_run_id": context["run_id"], "data_path": data_path,
-                "data_version": file_sha256(data_path), "code_version": code_revision(),
+                **lineage, "tenant": pipeline.tenant.id, "candidate": self.candidate, "framework": fitted.framework,
+                "logical_date": context["ds"], "partition": self.partition or "", "seed": str(spec.training.seed),
                 "gpu_lease": f"{gpu_lease['gpu_class']} {gpu_lease['host']}:{gpu_lease['devices']}" if gpu_lease else "cpu",
             })
-            mlflow.log_params({**hyperparameters, "seed": spec.training.seed, "rows_train": len(train), "rows_holdout": len(holdout)})
-            model = trainer.fit(
-                x_train, y_train, x_hold, y_hold, task=spec.task, hyperparameters=hyperparameters,
-                seed=spec.training.seed, log_epoch=lambda step, values: mlflow.log_metrics(values, step=step),
-                groups_train=train[group_key].to_numpy() if group_key else None,
-            )
-            predictions = trainer.predict(model, x_hold)
-            groups = holdout[group_key].to_numpy() if group_key else None
-            value = score(spec.evaluation.metric, y_hold, predictions, groups)
+            mlflow.log_params({**fitted.hyperparameters, "seed": spec.training.seed, "rows_train": len(fitted.train),
+                               "rows_holdout": len(fitted.holdout)})
+            value = fitted.metric
             mlflow.log_metric(f"holdout_{spec.evaluation.metric}", value)
-            example = holdout[encoder.columns].head(5)
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=FleetModel(framework, encoder, model),
-                signature=infer_signature(example, trainer.predict(model, encoder.transform(example))),
-                input_example=example,
-                pip_requirements=[*trainer.pip_requirements(), f"pandas=={pd.__version__}", "modelfleet"],
-            )
-        self.log.info("%s %s%s: holdout %s = %.4f (run %s)", model_name, self.candidate, suffix, spec.evaluation.metric, value, run.info.run_id)
+            fitted.holdout.to_parquet(run_dir / f"holdout{suffix}.parquet", index=False)
+            example = fitted.holdout[fitted.encoder.columns].head(5)
+            with tempfile.TemporaryDirectory(prefix="modelfleet-code-") as code:
+                info = mlflow.pyfunc.log_model(
+                    name="model",
+                    python_model=FleetModel(fitted.framework, fitted.encoder, fitted.model),
+                    signature=infer_signature(example, fitted.trainer.predict(fitted.model, fitted.encoder.transform(example))),
+                    input_example=example,
+                    code_paths=[str(bundle_training_code(Path(code)))],
+                    pip_requirements=pinned_requirements(fitted.trainer.pip_requirements()),
+                )
+            annotate(mlflow_run_id=run.info.run_id, candidate=self.candidate, partition=self.partition,
+                     data_md5=lineage.get(f"{tags.TRAINING_SET}.md5"), code_revision=lineage[tags.CODE_REVISION],
+                     spec_sha256=lineage[tags.SPEC_SHA256], gpu_devices=list(gpu_lease["devices"]) if gpu_lease else None,
+                     gpu_class=gpu_lease["gpu_class"] if gpu_lease else None)
+        self.log.info("%s %s%s: holdout %s = %.4f (run %s, trace %s)", model_name, self.candidate, suffix,
+                      spec.evaluation.metric, value, run.info.run_id, current_trace_id())
         return {"run_id": run.info.run_id, "model_uri": info.model_uri, "metric": value, "candidate": self.candidate,
                 "partition": self.partition, "model_name": model_name}
+
+    def lineage_tags(self, context: Any, run_dir: Path) -> dict[str, str]:
+        """Where this training's data, spec and code came from (modelfleet.lineage.tags), snapshotting the data to DVC.
+
+        The training set the trainer reads, and the run's validation report when
+        there is one, are added to the run folder's DVC workspace and pushed to
+        the remote, so the exact rows can be fetched by hash after the local
+        folders are gone.
+        """
+        from modelfleet import paths
+        from modelfleet.io import rendered_data_path
+        from modelfleet.lineage.snapshots import snapshot
+        from modelfleet.lineage.tracing import current_trace_id
+        from modelfleet.lineage.versions import code_revision, file_sha256, folder_revision, spec_sha256
+
+        pipeline = self.pipeline
+        files = [run_dir / "training_set.parquet", run_dir / "validation_report.json"]
+        snapshots = snapshot(run_dir, [f for f in files if f.exists()])
+        by_name = {s.name: s for s in snapshots}
+        tenants = paths.tenants_dir()
+        data_path = rendered_data_path(pipeline, context["ds"])
+        built = context["ti"].xcom_pull(task_ids="build_features") or {}
+        found = {
+            **by_name["training_set.parquet"].as_tags(tags.TRAINING_SET),
+            **(by_name["validation_report.json"].as_tags(tags.VALIDATION_REPORT) if "validation_report.json" in by_name else {}),
+            tags.INPUT_PATH: data_path,
+            tags.CODE_REVISION: code_revision(),
+            tags.TENANT_REVISION: folder_revision(tenants / pipeline.tenant.id),
+            tags.SPEC_FILE: pipeline.file,
+            tags.SPEC_SHA256: spec_sha256(tenants, pipeline.tenant.id, pipeline.model.name),
+            tags.DAG_ID: pipeline.dag_id,
+            tags.DAG_RUN_ID: context["run_id"],
+        }
+        if "://" not in data_path:  # a local input: its own hash too (S3 objects are identified by the snapshot)
+            found[tags.INPUT_SHA256] = file_sha256(data_path)
+        if built.get("feature_views"):
+            found[tags.FEATURE_VIEWS] = json.dumps(built["feature_views"], sort_keys=True)
+        trace_id = current_trace_id()
+        if trace_id:
+            found[tags.TRACE_ID] = trace_id
+        return found

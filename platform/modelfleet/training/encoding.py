@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from modelfleet.specs.model import ModelSpec
-
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
+    # Type only: a logged model bundles modelfleet.training alone (training/bundle.py),
+    # so nothing here may need the specs package at load time.
+    from modelfleet.specs.model import ModelSpec
 
 
 @dataclass

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from modelfleet.lineage import tags as lineage
 from modelfleet.scheduling import audit, leases
 from modelfleet.scheduling.capacity import load_capacity
 
@@ -34,10 +36,13 @@ def test_train_tracks_params_epochs_model_and_versions(stages, model, framework,
     tracked = stages.client.get_run(result["run_id"])
     tags, params = tracked.data.tags, tracked.data.params
     assert tags["framework"] == framework and tags["tenant"] == "payments" and tags["logical_date"] == run.ds
-    assert tags["data_version"] == file_sha256(str(data)) and tags["data_path"] == str(data)
-    assert tags["code_version"] == code_revision()
+    assert tags[lineage.INPUT_SHA256] == file_sha256(str(data)) and tags[lineage.INPUT_PATH] == str(data)
+    assert tags[lineage.CODE_REVISION] == code_revision() and tags[lineage.DAG_ID] == f"payments__{model}"
+    assert tags[lineage.DAG_RUN_ID] == run.context()["run_id"] and tags["seed"] == str(spec.training.seed)
+    training_set = stages.home.run_dir(model, run.ds) / "training_set.parquet"
+    assert tags[f"{lineage.TRAINING_SET}.md5"] == hashlib.md5(training_set.read_bytes()).hexdigest()
     if (REPO / ".git").exists():  # a git checkout (not a Pants sandbox): the revision is known
-        assert len(tags["code_version"].removesuffix("-dirty")) == 40
+        assert len(tags[lineage.CODE_REVISION].removesuffix("-dirty")) == 40
     for name, value in spec.training.hyperparameters.items():
         assert params[name] == str(value)
     assert params["seed"] == str(spec.training.seed) and int(params["rows_train"]) + int(params["rows_holdout"]) == 1000
@@ -60,10 +65,10 @@ def test_train_tracks_params_epochs_model_and_versions(stages, model, framework,
 
 def test_gpu_training_sees_exactly_its_leased_devices(stages, monkeypatch):
     """The trainer runs with CUDA_VISIBLE_DEVICES set to the lease, and a second GPU task gets another device."""
-    from modelfleet.training import base
+    from modelfleet.training import fit as training_fit
 
     seen = []
-    real = base.get_trainer
+    real = training_fit.get_trainer
 
     def spying(framework):
         trainer = real(framework)
@@ -76,7 +81,7 @@ def test_gpu_training_sees_exactly_its_leased_devices(stages, monkeypatch):
         monkeypatch.setattr(trainer, "fit", fit_and_look)
         return trainer
 
-    monkeypatch.setattr(base, "get_trainer", spying)
+    monkeypatch.setattr(training_fit, "get_trainer", spying)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     other = leases.try_acquire(load_capacity(), leases.Holder("payments", "payments__x", "r", "t"), "a10g", 1)
     result = stages.train("account_takeover", stages.day).ti.xcoms["train"]
