@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelfleet.lineage import tags
 from modelfleet.operators.stage import PipelineStageOperator
 from modelfleet.specs.loader import registered_model_name
 from modelfleet.specs.model import Resources
+
+if TYPE_CHECKING:
+    from modelfleet.lineage.snapshots import Snapshot
 
 
 class TrainModelOperator(PipelineStageOperator):
@@ -105,6 +108,13 @@ class TrainModelOperator(PipelineStageOperator):
         return {"run_id": run.info.run_id, "model_uri": info.model_uri, "metric": value, "candidate": self.candidate,
                 "partition": self.partition, "model_name": model_name}
 
+    def snapshot_data(self, run_dir: Path) -> list[Snapshot]:
+        """The run's training set and validation report (when there is one), added to DVC and pushed to the remote."""
+        from modelfleet.lineage.snapshots import snapshot
+
+        files = [run_dir / "training_set.parquet", run_dir / "validation_report.json"]
+        return snapshot(run_dir, [f for f in files if f.exists()])
+
     def lineage_tags(self, context: Any, run_dir: Path) -> dict[str, str]:
         """Where this training's data, spec and code came from (modelfleet.lineage.tags), snapshotting the data to DVC.
 
@@ -115,14 +125,11 @@ class TrainModelOperator(PipelineStageOperator):
         """
         from modelfleet import paths
         from modelfleet.io import rendered_data_path
-        from modelfleet.lineage.snapshots import snapshot
         from modelfleet.lineage.tracing import current_trace_id
         from modelfleet.lineage.versions import code_revision, file_sha256, folder_revision, spec_sha256
 
         pipeline = self.pipeline
-        files = [run_dir / "training_set.parquet", run_dir / "validation_report.json"]
-        snapshots = snapshot(run_dir, [f for f in files if f.exists()])
-        by_name = {s.name: s for s in snapshots}
+        by_name = {s.name: s for s in self.snapshot_data(run_dir)}
         tenants = paths.tenants_dir()
         data_path = rendered_data_path(pipeline, context["ds"])
         built = context["ti"].xcom_pull(task_ids="build_features") or {}
