@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 from rich.console import Console
 
@@ -46,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     dlq_discard = dlq_sub.add_parser("discard", help="close entries without a replay")
     dlq_discard.add_argument("id", type=int, nargs="+")
     dlq_discard.add_argument("--reason", required=True, help="why nothing is to be done (kept with the entry)")
+    lineage = sub.add_parser("lineage", help="the chain from a model version back to its data, spec, code, DAG run and trace")
+    lineage.add_argument("model", help="<tenant>/<model>[@alias|:version], e.g. payments/card_fraud@champion (default alias: champion)")
+    lineage.add_argument("--json", action="store_true", help="machine-readable output")
+    reproduce = sub.add_parser("reproduce", help="retrain a model version from its lineage alone and compare its metric")
+    reproduce.add_argument("model", help="<tenant>/<model>:<version> (or @alias)")
+    reproduce.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a new temporary folder, kept)")
+    reproduce.add_argument("--tolerance", type=float, default=None, help="largest accepted |metric difference| (default 1e-9)")
+    reproduce.add_argument("--allow-dirty", action="store_true",
+                           help="retrain a model trained from uncommitted code with its base revision (the spec hash is still checked)")
     codeowners = sub.add_parser("codeowners", help="write or check CODEOWNERS from the tenants' owners")
     codeowners.add_argument("--check", action="store_true", help="exit 1 if CODEOWNERS is out of date")
     return parser
@@ -62,6 +72,15 @@ def main(argv: list[str] | None = None) -> int:
             from modelfleet.cli.codeowners import main as codeowners_main
 
             return codeowners_main(args.check, console)
+        if args.command in ("lineage", "reproduce"):
+            from modelfleet.cli import lineage as lineage_commands
+
+            if args.command == "lineage":
+                return lineage_commands.show(console, args.model, args.json)
+            from modelfleet.lineage.reproduce import DEFAULT_TOLERANCE
+
+            tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
+            return lineage_commands.reproduce(console, args.model, args.workdir, tolerance, args.allow_dirty)
         if args.command == "dlq":
             from modelfleet.cli import dlq as dlq_commands
 
