@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--tolerance", type=float, default=None, help="largest accepted |metric difference| (default 1e-9)")
     reproduce.add_argument("--allow-dirty", action="store_true",
                            help="retrain a model trained from uncommitted code with its base revision (the spec hash is still checked)")
+    k8s = sub.add_parser("k8s", help="Kubernetes mode: Kueue queues, namespaces and pod templates from the same quotas")
+    k8s_sub = k8s.add_subparsers(dest="k8s_command", required=True)
+    k8s_render = k8s_sub.add_parser("render", help="render and check the manifests (default --out .modelfleet/k8s)")
+    k8s_render.add_argument("--out", type=Path, default=None, help="folder to write them to")
+    k8s_render.add_argument("--values", type=Path, default=None, help="Helm values (default infra/helm/values.yaml)")
+    k8s_render.add_argument("--release", default="airflow", help="the Helm release name (default airflow)")
+    k8s_render.add_argument("--namespace", default="airflow", help="the release's namespace (default airflow)")
     codeowners = sub.add_parser("codeowners", help="write or check CODEOWNERS from the tenants' owners")
     codeowners.add_argument("--check", action="store_true", help="exit 1 if CODEOWNERS is out of date")
     return parser
@@ -68,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             from modelfleet.cli.validate import main as validate_main
 
             return validate_main(args.path, console)
+        if args.command == "k8s":
+            from modelfleet.cli import k8s as k8s_commands
+
+            return k8s_commands.render(console, args.out, args.values, args.release, args.namespace)
         if args.command == "codeowners":
             from modelfleet.cli.codeowners import main as codeowners_main
 

@@ -85,14 +85,37 @@ def read_states(fleet: Fleet, layout: PoolLayout, session: Any) -> dict[str, lis
                 stat = stats.get(name, {"total": 0, "running": 0, "queued": 0})
                 pools.append(PoolState(name, k, int(stat["total"]), int(stat["running"]) + int(stat["queued"]),
                                        tuple(sorted(waiting[name], reverse=True))))
-            tenant = fleet.tenants[tid]
-            states[gpu_class].append(TenantState(tid, tenant.gpu_quota[gpu_class], tenant.priority_weight, tuple(pools)))
+            states[gpu_class].append(_tenant_state(fleet, tid, gpu_class, pools))
     return states
+
+
+def idle_states(fleet: Fleet, layout: PoolLayout) -> dict[str, list[TenantState]]:
+    """Per class, every team's pools as a fresh database has them: none yet, nothing running or waiting."""
+    return {gpu_class: [_tenant_state(fleet, tid, gpu_class, [PoolState(gpu_pool_name(tid, gpu_class, k), k, 0, 0) for k in ks])
+                        for tid, ks in teams.items()]
+            for gpu_class, teams in layout.sizes.items()}
+
+
+def _tenant_state(fleet: Fleet, tenant_id: str, gpu_class: str, pools: list[PoolState]) -> TenantState:
+    tenant = fleet.tenants[tenant_id]
+    return TenantState(tenant_id, tenant.gpu_quota[gpu_class], tenant.priority_weight, tuple(pools))
 
 
 def plan(fleet: Fleet, capacity: Capacity, layout: PoolLayout, session: Any, lend: bool) -> list[ClassPlan]:
     states = read_states(fleet, layout, session)
     return [plan_class(cls, capacity.total(cls), teams, lend=lend) for cls, teams in sorted(states.items())]
+
+
+def guarantee_plans(fleet: Fleet, capacity: Capacity, layout: PoolLayout | None = None) -> list[ClassPlan]:
+    """The fleet's guarantees, planned by the same code as the pools: what `pools sync` writes to a fresh database.
+
+    Per class, `granted` is each team's guaranteed GPUs and `sizes` their
+    split over its pools. On Kubernetes the same numbers become the teams'
+    ClusterQueue nominal quotas (modelfleet.k8s.kueue), so one quota file
+    drives both.
+    """
+    layout = layout or PoolLayout.of(fleet, capacity)
+    return [plan_class(cls, capacity.total(cls), teams, lend=False) for cls, teams in sorted(idle_states(fleet, layout).items())]
 
 
 def write_sizes(plans: list[ClassPlan], session: Any) -> dict[str, tuple[int, int]]:

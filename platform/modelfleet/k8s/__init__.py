@@ -1,0 +1,6 @@
+"""Kubernetes mode: Kueue objects, pod templates and Jobs rendered from the same capacity and quotas as the pools.
+
+Nothing here talks to a cluster. `modelfleet k8s render` writes the manifests
+(modelfleet.k8s.render); operators apply them next to the official Airflow
+Helm chart installed with `infra/helm/values.yaml`. See docs/operations.md.
+"""
