@@ -48,7 +48,10 @@ def processes_with_home(home: Path) -> list[str]:
 def platform_env(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("embedded") / "home"
     env = {**os.environ, "MODELFLEET_HOME": str(home), "MODELFLEET_API_PORT": str(free_port()),
-           "MODELFLEET_MLFLOW_PORT": str(free_port()), "MODELFLEET_SERVING_PORT": str(free_port()), "COLUMNS": "200"}
+           "MODELFLEET_MLFLOW_PORT": str(free_port()), "MODELFLEET_SERVING_PORT": str(free_port()),
+           "MODELFLEET_OTLP_PORT": str(free_port()), "COLUMNS": "200"}
+    env.pop("MODELFLEET_TRACING", None)  # the default: on, kept by the platform's own trace receiver
+    env.pop("MODELFLEET_OTLP_ENDPOINT", None)
     env.pop("AIRFLOW_HOME", None)
     env.pop("AIRFLOW__CORE__DAGS_FOLDER", None)
     env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
@@ -88,6 +91,79 @@ def test_run_starts_the_platform_and_every_pipeline_succeeds(platform_env) -> No
         assert champion.tags["logical_date"] == LOGICAL_DATE
         run = client.get_run(champion.run_id)
         assert run.data.tags["data_version"] and run.data.tags["code_version"]
+
+
+TRACED_PIPELINE = "payments__card_fraud"
+
+
+def _ran_in_a_process(ti: dict) -> bool:
+    """Queued to the executor and ended; not skipped by the scheduler, nor an EmptyOperator it marks done itself."""
+    return ti["queued_when"] is not None and ti["state"] in ("success", "failed", "skipped")
+
+
+def test_each_pipeline_run_is_one_trace_with_a_span_per_task(platform_env) -> None:
+    """The first test's card_fraud run, in the platform's spans file (its trace receiver): one trace for the run;
+    its root `dag_run.<dag_id>` span; per task instance that ran, Airflow's `task_run.<task>` span and the task
+    process's `worker.<task>` span, each linked up to the root; the stages' spans name the tenant and model."""
+    import time
+    from importlib import import_module
+
+    from modelfleet.lineage.otlp_receiver import load_spans
+    from modelfleet.operators.stage import PipelineStageOperator
+    from modelfleet.runtime.api_client import AirflowApi
+    from modelfleet.runtime.config import EmbeddedConfig
+
+    home, env = platform_env
+    run_id = f"modelfleet__{LOGICAL_DATE}"
+    with pytest.MonkeyPatch.context() as patch:
+        for key in ("MODELFLEET_HOME", "MODELFLEET_API_PORT"):
+            patch.setenv(key, env[key])
+        api = AirflowApi(EmbeddedConfig.from_env())
+        tis = [t for t in api.task_instances(run_id) if t["dag_id"] == TRACED_PIPELINE]
+        tasks = api.request("GET", f"/dags/{TRACED_PIPELINE}/tasks")["tasks"]
+    ran = {(t["task_id"], t["map_index"]) for t in tis if _ran_in_a_process(t)}
+    assert {"validate_data", "build_features", "train", "register", "deploy"} <= {task for task, _ in ran}, tis
+    stages = {t["task_id"] for t in tasks
+              if issubclass(getattr(import_module(t["class_ref"]["module_path"]), t["class_ref"]["class_name"]),
+                            PipelineStageOperator)}
+
+    def of_run(span: dict) -> bool:
+        attributes = span["attributes"]
+        return attributes.get("airflow.dag_id") == TRACED_PIPELINE and attributes.get("airflow.dag_run.run_id") == run_id
+
+    def key(span: dict) -> tuple[str, int]:
+        return span["attributes"]["airflow.task_id"], span["attributes"]["airflow.task_instance.map_index"]
+
+    # The scheduler and the API server export in batches (every 5 s): wait for the root and every worker span.
+    deadline = time.monotonic() + 60
+    while True:
+        spans = [s for s in load_spans(home / "traces" / "spans.jsonl") if of_run(s)]
+        roots = [s for s in spans if s["name"] == f"dag_run.{TRACED_PIPELINE}"]
+        workers = [s for s in spans if s["name"].startswith("worker.")]
+        if (roots and {key(s) for s in workers} >= ran) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+
+    assert len({s["trace_id"] for s in spans}) == 1, sorted({(s["trace_id"], s["name"]) for s in spans})
+    [root] = roots
+    assert root["parent_span_id"] is None and root["status"]["code"] == "OK" and root["service"] == "modelfleet"
+    task_runs = [s for s in spans if s["name"].startswith("task_run.")]
+    assert {key(s) for s in task_runs} == ran
+    assert {key(s) for s in workers} == ran
+    by_id = {s["span_id"]: s for s in spans}
+    for worker in workers:
+        chain, span = [worker["name"]], worker
+        while span["parent_span_id"] is not None:
+            span = by_id.get(span["parent_span_id"])
+            assert span is not None, f"{' <- '.join(chain)}: its parent is not in the trace"
+            chain.append(span["name"])
+        assert span is root, chain
+        assert by_id[worker["parent_span_id"]]["name"].startswith("task_run."), chain  # worker -> task_run -> dag_run
+    stage_spans = [s for s in workers if key(s)[0] in stages]
+    assert {key(s)[0] for s in stage_spans} >= {"validate_data", "build_features", "train", "register", "deploy"}
+    for span in stage_spans:
+        assert span["attributes"]["modelfleet.tenant"] == "payments", span
+        assert span["attributes"]["modelfleet.model"] == "card_fraud", span
 
 
 def test_rerun_of_the_same_date_creates_no_duplicate_versions(platform_env) -> None:

@@ -10,6 +10,7 @@ from airflow.sdk import BaseOperator
 
 from modelfleet import paths
 from modelfleet.error_class import ClassifiedErrors
+from modelfleet.lineage.tracing import annotate
 from modelfleet.specs.loader import PipelineSpec, load_pipeline
 
 
@@ -23,6 +24,10 @@ class PipelineStageOperator(ClassifiedErrors, BaseOperator):
     Every subclass's `execute` is wrapped by ClassifiedErrors: a permanent
     failure (modelfleet.error_class) fails the task at once, without
     retries; a transient one is re-raised for Airflow's retries with backoff.
+
+    With tracing on, the task's span (Airflow's `worker.<task_id>`, current
+    while the task runs) carries `modelfleet.tenant` and `modelfleet.model`;
+    a stage adds its own attributes with modelfleet.lineage.tracing.annotate.
     """
 
     ui_color = "#e8f0fe"
@@ -31,6 +36,11 @@ class PipelineStageOperator(ClassifiedErrors, BaseOperator):
         super().__init__(**kwargs)
         self.tenant_id = tenant_id
         self.model_name = model_name
+
+    def pre_execute(self, context: Any) -> None:
+        """Runs in the task's span before `execute` (and before `execute_complete` after a deferral)."""
+        super().pre_execute(context)
+        annotate(tenant=self.tenant_id, model=self.model_name)
 
     @cached_property
     def pipeline(self) -> PipelineSpec:

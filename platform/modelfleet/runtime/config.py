@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from modelfleet import paths
 from modelfleet.features.config import config_file
@@ -26,6 +27,34 @@ worker starts from it, and every task process is forked from a worker, so a task
 inherits these modules instead of spending seconds of CPU importing them again."""
 
 
+OTEL_SERVICE_NAME = "modelfleet"
+"""The service name on every span the platform's processes export."""
+
+OTLP_EXPORT_TIMEOUT_SECONDS = "2"
+"""How long one export may take, retries included (OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, seconds; the SDK's default
+is 10). A task process flushes its spans before it exits and waits for the export: with the receiver down,
+each task would stall ~7 s at the default. Airflow's `[traces] task_runner_flush_timeout_milliseconds` does
+not bound that wait: the SDK's BatchSpanProcessor ignores force_flush's timeout (1.45)."""
+
+_ON, _OFF = ("1", "on", "true", "yes"), ("0", "off", "false", "no")
+
+
+def _switch(variable: str, default: str) -> bool:
+    value = os.environ.get(variable, default).strip().lower()
+    if value not in _ON + _OFF:
+        raise ValueError(f"{variable}={value!r}: use `on` or `off`")
+    return value in _ON
+
+
+def _traces_url(endpoint: str) -> str:
+    """An OTLP/HTTP traces URL; a bare `http://host:port` gets the standard `/v1/traces` path."""
+    endpoint = endpoint.strip()
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"MODELFLEET_OTLP_ENDPOINT={endpoint!r}: expected an OTLP/HTTP URL like http://collector:4318/v1/traces")
+    return endpoint.rstrip("/") + "/v1/traces" if parts.path in ("", "/") else endpoint
+
+
 @dataclass(frozen=True)
 class EmbeddedConfig:
     home: Path
@@ -34,6 +63,12 @@ class EmbeddedConfig:
     parallelism: int
     schedules: bool
     serving_port: int = 5070
+    tracing: bool = True
+    """Traces of every DAG run (MODELFLEET_TRACING, default on): Airflow's OpenTelemetry tracing, exported over OTLP/HTTP."""
+    otlp_port: int = 4318
+    """Port of the platform's own trace receiver (MODELFLEET_OTLP_PORT)."""
+    otlp_endpoint: str | None = None
+    """An external OTLP/HTTP traces endpoint (MODELFLEET_OTLP_ENDPOINT); then no receiver of our own runs."""
 
     @classmethod
     def from_env(cls) -> EmbeddedConfig:
@@ -45,6 +80,9 @@ class EmbeddedConfig:
             parallelism=int(os.environ.get("MODELFLEET_PARALLELISM", str(max(2, min(8, 2 * (os.cpu_count() or 2)))))),
             schedules=os.environ.get("MODELFLEET_SCHEDULES", "off").lower() in ("1", "on", "true", "yes"),
             serving_port=int(os.environ.get("MODELFLEET_SERVING_PORT", "5070")),
+            tracing=_switch("MODELFLEET_TRACING", "on"),
+            otlp_port=int(os.environ.get("MODELFLEET_OTLP_PORT", "4318")),
+            otlp_endpoint=_traces_url(url) if (url := os.environ.get("MODELFLEET_OTLP_ENDPOINT", "").strip()) else None,
         )
 
     @property
@@ -79,6 +117,46 @@ class EmbeddedConfig:
     @property
     def serving_url(self) -> str:
         return f"http://127.0.0.1:{self.serving_port}"
+
+    @property
+    def runs_trace_receiver(self) -> bool:
+        """The platform keeps its traces itself: tracing on and no external endpoint named."""
+        return self.tracing and self.otlp_endpoint is None
+
+    @property
+    def traces_endpoint(self) -> str | None:
+        """Where every process exports its spans (OTLP/HTTP), or None with tracing off."""
+        if not self.tracing:
+            return None
+        return self.otlp_endpoint or f"http://127.0.0.1:{self.otlp_port}/v1/traces"
+
+    @property
+    def spans_file(self) -> Path:
+        """The trace receiver's JSON lines, one span each (modelfleet.lineage.otlp_receiver.load_spans reads it)."""
+        return self.home / "traces" / "spans.jsonl"
+
+    def tracing_environment(self) -> dict[str, str]:
+        """Airflow's own OpenTelemetry tracing, on for every component and task, or nothing with tracing off.
+
+        Airflow then makes one trace per DAG run: a `dag_run.<dag_id>` root
+        span (scheduler, when the run ends), a `task_run.<task_id>` span per
+        task instance (API server, at its end state) and the task process's
+        `worker.<task_id>` span, on which the stages put `modelfleet.*`
+        attributes (modelfleet.lineage.tracing). The API server creates a
+        run's trace context and samples it, so it needs this as much as the
+        task processes do. Other OTEL_* variables of the caller's environment
+        (a sampler, exporter headers, an export timeout) pass through.
+        """
+        endpoint = self.traces_endpoint
+        if endpoint is None:
+            return {}
+        return {
+            "AIRFLOW__TRACES__OTEL_ON": "True",
+            "OTEL_TRACES_EXPORTER": "otlp_proto_http",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint,
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": os.environ.get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", OTLP_EXPORT_TIMEOUT_SECONDS),
+            "OTEL_SERVICE_NAME": OTEL_SERVICE_NAME,
+        }
 
     @property
     def passwords_file(self) -> Path:
@@ -145,6 +223,7 @@ class EmbeddedConfig:
             "MODELFLEET_REPO": str(paths.repo_root()),
             "PYTHONUNBUFFERED": "1",
         })
+        env.update(self.tracing_environment())
         return env
 
     def component_environment(self, name: str) -> dict[str, str]:

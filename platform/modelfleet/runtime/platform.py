@@ -14,9 +14,15 @@ from modelfleet.runtime import processes
 from modelfleet.runtime.config import ADMIN_USER, EmbeddedConfig
 
 AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
-COMPONENTS = ("mlflow", "model-server", *AIRFLOW_COMPONENTS, "quota-controller")
+COMPONENTS = ("trace-receiver", "mlflow", "model-server", *AIRFLOW_COMPONENTS, "quota-controller")
 """Started in this order, stopped in reverse: the quota controller first, returning pools to the guarantees.
-The model server starts after MLflow (it loads the online champions from the registry)."""
+The model server starts after MLflow (it loads the online champions from the registry). The trace
+receiver starts first and stops last, so no component exports spans to a closed port."""
+
+
+def components(config: EmbeddedConfig) -> tuple[str, ...]:
+    """The components this configuration runs: the trace receiver only when the platform keeps its own traces."""
+    return tuple(name for name in COMPONENTS if name != "trace-receiver" or config.runs_trace_receiver)
 
 
 class PlatformError(RuntimeError):
@@ -43,7 +49,18 @@ def component_argv(name: str, config: EmbeddedConfig) -> list[str]:
         return [sys.executable, "-m", "modelfleet.scheduling.controller"]
     if name == "model-server":
         return [sys.executable, "-m", "modelfleet.serving.server"]
+    if name == "trace-receiver":
+        return [sys.executable, "-m", "modelfleet.lineage.otlp_receiver",
+                "--port", str(config.otlp_port), "--out", str(config.spans_file)]
     return [str(bin_dir / "airflow"), name]
+
+
+def tracing_summary(config: EmbeddedConfig) -> str:
+    if not config.tracing:
+        return "traces: off (MODELFLEET_TRACING=off)"
+    if config.runs_trace_receiver:
+        return f"traces: one per DAG run, kept in {config.spans_file}"
+    return f"traces: one per DAG run, exported to {config.otlp_endpoint}"
 
 
 def start_component(config: EmbeddedConfig, name: str) -> int:
@@ -54,7 +71,7 @@ def start_component(config: EmbeddedConfig, name: str) -> int:
 
 def states(config: EmbeddedConfig) -> list[ComponentState]:
     result = []
-    for name in COMPONENTS:
+    for name in components(config):
         pid = processes.read_pid(config.pid_dir, name)
         result.append(ComponentState(name, pid, pid is not None and processes.group_alive(pid)))
     return result
@@ -97,6 +114,8 @@ def sync_pools(config: EmbeddedConfig) -> str:
 def _check_ports(config: EmbeddedConfig, missing: list[str]) -> None:
     ports = {"api-server": (config.api_port, "MODELFLEET_API_PORT"), "mlflow": (config.mlflow_port, "MODELFLEET_MLFLOW_PORT"),
              "model-server": (config.serving_port, "MODELFLEET_SERVING_PORT")}
+    if config.runs_trace_receiver:
+        ports["trace-receiver"] = (config.otlp_port, "MODELFLEET_OTLP_PORT")
     for name, (port, variable) in ports.items():
         if name in missing and processes.port_in_use(port):
             raise PlatformError(
@@ -131,11 +150,14 @@ def wait_healthy(config: EmbeddedConfig, timeout: float = 180.0, progress: objec
             health = httpx.get(f"{config.api_url}/api/v2/monitor/health", timeout=3).json()
             mlflow_ok = httpx.get(f"{config.mlflow_url}/health", timeout=3).status_code == 200
             serving_ok = _answers(f"{config.serving_url}/health")
+            traces_ok = not config.runs_trace_receiver or _answers(f"http://127.0.0.1:{config.otlp_port}/health")
             statuses = {k: v.get("status") for k, v in health.items() if isinstance(v, dict)}
-            if mlflow_ok and serving_ok and statuses and all(s == "healthy" for s in statuses.values()):
+            if mlflow_ok and serving_ok and traces_ok and statuses and all(s == "healthy" for s in statuses.values()):
                 return health
             last = {**statuses, "mlflow": "healthy" if mlflow_ok else "starting",
                     "model-server": "healthy" if serving_ok else "starting"}
+            if config.runs_trace_receiver:
+                last["trace-receiver"] = "healthy" if traces_ok else "starting"
         except (httpx.HTTPError, ValueError) as exc:
             last = exc
         time.sleep(1.0)
@@ -162,7 +184,8 @@ def up(config: EmbeddedConfig, say: object = print) -> dict:
     airflow(config, "db", "migrate")
     use_wal(config.airflow_home / "airflow.db")
     say("syncing GPU pools from infra/capacity.yaml and the teams' quotas: " + sync_pools(config))
-    for name in COMPONENTS:
+    say(tracing_summary(config))
+    for name in components(config):
         if name in missing:
             start_component(config, name)
             say(f"started {name}")

@@ -13,7 +13,9 @@ from modelfleet.runtime.config import EmbeddedConfig
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EmbeddedConfig:
     monkeypatch.setenv("MODELFLEET_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("MODELFLEET_SCHEDULES", raising=False)
+    for variable in ("MODELFLEET_SCHEDULES", "MODELFLEET_TRACING", "MODELFLEET_OTLP_PORT", "MODELFLEET_OTLP_ENDPOINT",
+                     "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"):
+        monkeypatch.delenv(variable, raising=False)
     return EmbeddedConfig.from_env()
 
 
@@ -68,3 +70,100 @@ def test_tasks_find_the_feast_connection_in_their_environment(config: EmbeddedCo
     connection = FeastHook.get_connection("feast_default")
     assert connection.extra_dejson["feature_store_yaml"] == str(default_config_file())
     assert FeastHook().config_file == default_config_file()
+
+
+TRACING_VARIABLES = ("AIRFLOW__TRACES__OTEL_ON", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                     "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_SERVICE_NAME")
+EVERY_COMPONENT = ("trace-receiver", "mlflow", "model-server", "scheduler", "dag-processor", "triggerer", "api-server",
+                   "quota-controller")
+
+
+def test_tracing_is_on_by_default_in_every_component_and_kept_by_the_platform_s_own_receiver(
+        config: EmbeddedConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelfleet.runtime import platform
+
+    monkeypatch.setenv("MODELFLEET_OTLP_PORT", "14318")
+    config = EmbeddedConfig.from_env()
+    expected = {"AIRFLOW__TRACES__OTEL_ON": "True", "OTEL_TRACES_EXPORTER": "otlp_proto_http",
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:14318/v1/traces",
+                "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "2", "OTEL_SERVICE_NAME": "modelfleet"}
+    # The API server creates each run's trace context, the scheduler ends its root span, the tasks inherit the
+    # scheduler's environment: all of them need it.
+    for name in EVERY_COMPONENT:
+        assert {k: config.component_environment(name)[k] for k in TRACING_VARIABLES} == expected, name
+    assert platform.components(config)[0] == "trace-receiver"
+    assert platform.component_argv("trace-receiver", config)[-4:] == [
+        "--port", "14318", "--out", str(config.home / "traces" / "spans.jsonl")]
+
+
+def test_with_the_receiver_down_a_task_s_flush_gives_up_within_seconds(config: EmbeddedConfig,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exporter as Airflow builds it (by its entry-point name, from the environment), nothing listening:
+    the flush every task process does at exit must not stall it (the SDK's default timeout: ~7 s)."""
+    import socket
+    import time
+    from importlib.metadata import entry_points
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    monkeypatch.setenv("MODELFLEET_OTLP_PORT", str(closed))
+    for key, value in EmbeddedConfig.from_env().tracing_environment().items():
+        monkeypatch.setenv(key, value)
+    [exporter] = entry_points(group="opentelemetry_traces_exporter", name="otlp_proto_http")
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(exporter.load()()))
+    provider.get_tracer(__name__).start_span("worker.train").end()
+    started = time.monotonic()
+    provider.force_flush()
+    assert time.monotonic() - started < 4
+    provider.shutdown()
+
+
+def test_an_export_timeout_of_the_caller_s_own_wins(config: EmbeddedConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "15")
+    assert EmbeddedConfig.from_env().environment()["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"] == "15"
+
+
+@pytest.mark.parametrize("value", ["off", "OFF", "false", "0"])
+def test_tracing_off_sets_nothing_and_runs_no_receiver(value: str, config: EmbeddedConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelfleet.runtime import platform
+
+    monkeypatch.setenv("MODELFLEET_TRACING", value)
+    monkeypatch.setenv("MODELFLEET_OTLP_ENDPOINT", "http://collector:4318")  # off wins
+    config = EmbeddedConfig.from_env()
+    assert config.traces_endpoint is None
+    for name in EVERY_COMPONENT:
+        assert not set(TRACING_VARIABLES) & set(config.component_environment(name)), name
+    assert "trace-receiver" not in platform.components(config)
+
+
+@pytest.mark.parametrize(("endpoint", "expected"), [
+    pytest.param("https://collector.example:4318/v1/traces", "https://collector.example:4318/v1/traces", id="full-url"),
+    pytest.param("http://collector:4318", "http://collector:4318/v1/traces", id="base-url-gets-the-path"),
+    pytest.param("http://collector:4318/", "http://collector:4318/v1/traces", id="base-url-slash"),
+    pytest.param("http://gateway/otlp/traces", "http://gateway/otlp/traces", id="own-path-kept"),
+])
+def test_an_external_endpoint_replaces_the_platform_s_receiver(endpoint: str, expected: str, config: EmbeddedConfig,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelfleet.runtime import platform
+
+    monkeypatch.setenv("MODELFLEET_OTLP_ENDPOINT", endpoint)
+    config = EmbeddedConfig.from_env()
+    assert config.component_environment("scheduler")["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] == expected
+    assert config.environment()["AIRFLOW__TRACES__OTEL_ON"] == "True"
+    assert "trace-receiver" not in platform.components(config)
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    pytest.param("MODELFLEET_TRACING", "maybe", id="tracing-switch"),
+    pytest.param("MODELFLEET_OTLP_ENDPOINT", "collector:4318", id="endpoint-without-scheme"),
+])
+def test_a_bad_tracing_setting_is_refused_with_the_variable_named(variable: str, value: str, config: EmbeddedConfig,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=variable):
+        EmbeddedConfig.from_env()
