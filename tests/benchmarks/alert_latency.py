@@ -89,7 +89,7 @@ def measure(failures: int = 24, timeout: float = 600.0) -> dict[str, Any]:
                **connections(slack, pagerduty, smtp, "bench"),
                "MODELFLEET_HOME": f"{tmp}/home", "MODELFLEET_DAGS_FOLDER": str(dags), "MODELFLEET_DAG_REFRESH": "5",
                "MODELFLEET_API_PORT": str(free_port()), "MODELFLEET_MLFLOW_PORT": str(free_port()),
-               "MODELFLEET_SERVING_PORT": str(free_port())}
+               "MODELFLEET_SERVING_PORT": str(free_port()), "MODELFLEET_OTLP_PORT": str(free_port())}
         api = _api(env)
 
         def cli(*args: str) -> None:

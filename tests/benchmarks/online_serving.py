@@ -62,8 +62,9 @@ def measure(requests: int = 300) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
         env.update({"MODELFLEET_HOME": f"{tmp}/home", "MODELFLEET_API_PORT": str(_free_port()),
-                    "MODELFLEET_MLFLOW_PORT": str(_free_port()), "MODELFLEET_SERVING_PORT": str(_free_port())})
-        ours = ("MODELFLEET_HOME", "MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT")
+                    "MODELFLEET_MLFLOW_PORT": str(_free_port()), "MODELFLEET_SERVING_PORT": str(_free_port()),
+                    "MODELFLEET_OTLP_PORT": str(_free_port())})
+        ours = ("MODELFLEET_HOME", "MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT", "MODELFLEET_OTLP_PORT")
         os.environ.update({key: env[key] for key in ours})  # this process reads the same Feast store and registry
         from modelfleet.runtime.config import EmbeddedConfig
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -81,10 +82,11 @@ def measure(repeats: int = 3) -> dict:
     dag_id = f"{tenant}__{model}"
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MODELFLEET_HOME": f"{tmp}/home", "MODELFLEET_API_PORT": str(_free_port()),
-               "MODELFLEET_MLFLOW_PORT": str(_free_port()), "MODELFLEET_SERVING_PORT": str(_free_port())}
+               "MODELFLEET_MLFLOW_PORT": str(_free_port()), "MODELFLEET_SERVING_PORT": str(_free_port()),
+               "MODELFLEET_OTLP_PORT": str(_free_port())}
         for key in ("AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
             env.pop(key, None)
-        ours = ("MODELFLEET_HOME", "MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT")
+        ours = ("MODELFLEET_HOME", "MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT", "MODELFLEET_OTLP_PORT")
         os.environ.update({key: env[key] for key in ours})  # this process lands data and talks to the same platform
         from modelfleet.runtime.api_client import AirflowApi
         from modelfleet.runtime.config import EmbeddedConfig
@@ -133,8 +135,12 @@ def _forget(registry: object, name: str) -> None:
         pass
 
 
-def _platform_run(api: object, dag_id: str, day: date, run_id: str, timeout: float = 900.0) -> float:
-    """Trigger, wait, and delete the run again: Airflow keeps one run per logical date, and every repeat uses the same day."""
+def _platform_run(api: object, dag_id: str, day: date, run_id: str, timeout: float = 900.0,
+                  before_delete: Callable[[], None] | None = None) -> float:
+    """Trigger, wait, and delete the run again: Airflow keeps one run per logical date, and every repeat uses the same day.
+
+    `before_delete` reads what it needs of the finished run (its task instances) before it goes.
+    """
     from modelfleet.data_interval import start_of_day
 
     if api.trigger(dag_id, run_id, start_of_day(day).isoformat()) is None:
@@ -149,6 +155,8 @@ def _platform_run(api: object, dag_id: str, day: date, run_id: str, timeout: flo
                 raise RuntimeError(f"{dag_id} {run_id} failed")
             queued = datetime.fromisoformat(run["queued_at"].replace("Z", "+00:00"))
             ended = datetime.fromisoformat(run["end_date"].replace("Z", "+00:00"))
+            if before_delete:
+                before_delete()
             api.request("DELETE", f"/dags/{dag_id}/dagRuns/{run_id}")
             return (ended - queued).total_seconds()
         time.sleep(1.0)

@@ -9,7 +9,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.benchmarks import alert_latency, gpu_scheduling, online_serving, overhead, parse_time
+from tests.benchmarks import alert_latency, gpu_scheduling, lineage_overhead, online_serving, overhead, parse_time
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,6 +23,7 @@ def machine() -> str:
 
 GPU_HEADING = "## Fleet GPU scheduling"
 SERVING_HEADING = "## Online serving"
+LINEAGE_HEADING = "## Lineage overhead"
 
 
 def replace_section(text: str, heading: str, section: str, before: str) -> str:
@@ -41,7 +42,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--overhead-repeats", type=int, default=3)
     parser.add_argument("--alert-failures", type=int, default=24)
-    parser.add_argument("--only", choices=["parse", "gpu", "serving", "alerts"], help="run one suite and replace only its section of the file")
+    parser.add_argument("--lineage-repeats", type=int, default=3)
+    parser.add_argument("--only", choices=["parse", "gpu", "serving", "alerts", "lineage"], help="run one suite and replace only its section of the file")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "BENCHMARKS.md")
     args = parser.parse_args()
     revision = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -64,6 +66,12 @@ def main() -> None:
         args.output.write_text(text)
         print(text)
         return
+    if args.only == "lineage":
+        section = lineage_overhead.markdown(lineage_overhead.measure(args.lineage_repeats)) + "\n" + stamp
+        text = replace_section(previous or header, LINEAGE_HEADING, section, GPU_HEADING)
+        args.output.write_text(text)
+        print(text)
+        return
     parse_section = gpu_section = ""
     if args.only != "gpu":
         results = parse_time.measure(args.repeats)
@@ -72,6 +80,7 @@ def main() -> None:
     if args.only is None:
         parse_section += "\n" + online_serving.markdown(online_serving.measure()) + "\n"
         parse_section += "\n" + alert_latency.markdown(alert_latency.measure(args.alert_failures)) + "\n"
+        parse_section += "\n" + lineage_overhead.markdown(lineage_overhead.measure(args.lineage_repeats)) + "\n"
     if args.only != "parse":
         rows = gpu_scheduling.measure(pictures=args.output.parent / "img")
         gpu_section = gpu_scheduling.markdown(rows) + "\n" + stamp

@@ -32,7 +32,7 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     home = tmp_path_factory.mktemp("chaos") / "home"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}, "MODELFLEET_HOME": str(home),
            "MODELFLEET_API_PORT": str(free_port()), "MODELFLEET_MLFLOW_PORT": str(free_port()),
-           "MODELFLEET_SERVING_PORT": str(free_port()), "MODELFLEET_DAGS_FOLDER": str(CHAOS_DAGS), "COLUMNS": "200"}
+           "MODELFLEET_SERVING_PORT": str(free_port()), "MODELFLEET_OTLP_PORT": str(free_port()), "MODELFLEET_DAGS_FOLDER": str(CHAOS_DAGS), "COLUMNS": "200"}
     env.pop("MODELFLEET_DB_URL", None)
     started = cli(env, "up", timeout=600)
     assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]

@@ -103,6 +103,7 @@ class GpuFleet:
             "MODELFLEET_API_PORT": str(free_port()),
             "MODELFLEET_MLFLOW_PORT": str(free_port()),
             "MODELFLEET_SERVING_PORT": str(free_port()),
+            "MODELFLEET_OTLP_PORT": str(free_port()),
             "MODELFLEET_DAGS_FOLDER": str(GPU_DAGS),
             "MODELFLEET_TENANTS_DIR": str(root / "tenants"),
             "MODELFLEET_CAPACITY_FILE": str(root / "capacity.yaml"),

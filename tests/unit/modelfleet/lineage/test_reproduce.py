@@ -81,7 +81,7 @@ def test_version_1_is_rebuilt_from_its_lineage_alone_after_data_spec_and_local_f
     assert again.matches and again.reproduced == pytest.approx(v2.metric, abs=1e-9)
 
 
-def test_lineage_chain_names_data_spec_code_run_and_views(stages, lineage_repo):
+def test_lineage_chain_names_data_spec_code_run_and_views(stages, lineage_repo, capsys):
     stages.through("merchant_risk", stages.day, last="register")
     lineage = load_lineage(stages.client, ModelRef.parse("payments/merchant_risk@challenger"))
     snap = lineage.snapshot(tags.TRAINING_SET)
@@ -92,8 +92,15 @@ def test_lineage_chain_names_data_spec_code_run_and_views(stages, lineage_repo):
     version = stages.client.get_model_version("payments__merchant_risk", "1")
     assert version.tags[tags.TRAINING_SET + ".md5"] == snap["md5"] and version.tags[tags.RUN_ID] == lineage.run_id
 
+    from modelfleet.cli.main import main
 
-def test_a_spec_edited_without_a_commit_is_refused(stages, lineage_repo, tmp_path):
+    assert main(["lineage", "payments/merchant_risk@challenger"]) == 0
+    assert snap["md5"] in capsys.readouterr().out
+    assert main(["lineage", "payments/merchant_risk"]) == 1  # no champion: never deployed
+    assert "has no alias 'champion'" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_spec_edited_without_a_commit_is_refused(stages, lineage_repo, tmp_path, capsys):
     stages.home.edit_spec("merchant_risk", lambda spec: spec["training"]["hyperparameters"].update({"max_depth": 2}))
     stages.through("merchant_risk", stages.day, last="register")
     lineage = load_lineage(stages.client, ModelRef("payments", "merchant_risk", version="1"))
@@ -102,6 +109,11 @@ def test_a_spec_edited_without_a_commit_is_refused(stages, lineage_repo, tmp_pat
         reproduce(lineage, tmp_path / "r1")
     with pytest.raises(ReproductionError, match="changed without a commit"):
         reproduce(lineage, tmp_path / "r2", allow_dirty=True)
+
+    from modelfleet.cli.main import main
+
+    assert main(["reproduce", "payments/merchant_risk:1", "--workdir", str(tmp_path / "r3")]) == 1
+    assert "uncommitted changes" in " ".join(capsys.readouterr().out.split())
 
 
 def test_references_are_parsed_or_refused_with_the_form_to_use():
