@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -90,7 +91,7 @@ def test_run_starts_the_platform_and_every_pipeline_succeeds(platform_env) -> No
         champion = client.get_model_version_by_alias(name, "champion")
         assert champion.tags["logical_date"] == LOGICAL_DATE
         run = client.get_run(champion.run_id)
-        assert run.data.tags["data_version"] and run.data.tags["code_version"]
+        assert run.data.tags["lineage.data.training_set.md5"] and run.data.tags["lineage.code.revision"]
 
 
 TRACED_PIPELINE = "payments__card_fraud"
@@ -164,6 +165,35 @@ def test_each_pipeline_run_is_one_trace_with_a_span_per_task(platform_env) -> No
     for span in stage_spans:
         assert span["attributes"]["modelfleet.tenant"] == "payments", span
         assert span["attributes"]["modelfleet.model"] == "card_fraud", span
+
+
+def test_lineage_of_the_champion_names_its_data_code_spec_run_and_trace(platform_env) -> None:
+    """`modelfleet lineage` on the real platform: the champion's chain, its training set fetchable by hash from the
+    platform's DVC remote, and its trace id the one of the DAG run's spans kept by the trace receiver."""
+    import hashlib
+
+    from modelfleet.lineage.otlp_receiver import spans_of_trace
+    from modelfleet.lineage.snapshots import fetch
+
+    home, env = platform_env
+    result = cli(env, "lineage", "payments/card_fraud", "--json")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    chain = json.loads(result.stdout)
+    assert chain["registered_model"] == TRACED_PIPELINE and "champion" in chain["aliases"]
+    assert chain["airflow"] == {"dag_id": TRACED_PIPELINE, "run_id": f"modelfleet__{LOGICAL_DATE}"}
+    assert chain["spec"]["file"] == "tenants/payments/models/card_fraud.yaml" and len(chain["spec"]["sha256"]) == 64
+    assert chain["data"]["feature_views"] and chain["data"]["validation_report"]["md5"]
+    snapshot = chain["data"]["training_set"]
+    assert snapshot["remote"] == str(home / "dvc-remote")
+    fetched = fetch(snapshot["md5"], snapshot["remote"], home.parent / "fetched.parquet")
+    assert hashlib.md5(fetched.read_bytes()).hexdigest() == snapshot["md5"]
+    spans = spans_of_trace(home / "traces" / "spans.jsonl", chain["trace_id"])
+    assert {s["attributes"].get("airflow.dag_id") for s in spans} == {TRACED_PIPELINE}
+    assert any(s["attributes"].get("modelfleet.mlflow_run_id") == chain["run"]["id"] for s in spans)
+
+    text = cli(env, "lineage", "payments/card_fraud")
+    assert text.returncode == 0 and f"DVC md5 {snapshot['md5']}" in text.stdout and chain["trace_id"] in text.stdout
+    print(text.stdout)  # the chain, for the record (pytest -s)
 
 
 def test_rerun_of_the_same_date_creates_no_duplicate_versions(platform_env) -> None:
