@@ -30,7 +30,11 @@ def render(console: Console, out: Path | None = None, values: Path | None = None
         for problem in exc.problems:
             console.print(f"  {escape(str(problem))}", soft_wrap=True)
         return 1
-    deploy = Deployment.load(values, release, namespace)
+    try:
+        deploy = Deployment.load(values, release, namespace)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        console.print(f"[red]refused[/red]: the Helm values cannot be read ({escape(str(exc))}); nothing was rendered.")
+        return 1
     rendered = render_all(fleet, capacity, guarantee_plans(fleet, capacity, layout), deploy)
     problems = checks.kueue_problems(rendered.objects()) + checks.core_problems(rendered.objects())
     if problems:

@@ -143,15 +143,18 @@ def gpu_pod_override(pipeline: PipelineSpec, resources: Resources, capacity: Cap
     }
 
 
+class _Response:
+    """What the kubernetes client deserializes: a response body."""
+
+    def __init__(self, manifest: Any) -> None:
+        import json
+
+        self.data = json.dumps(manifest)
+
+
 def to_model(manifest: Manifest, kind: str = "V1Pod") -> Any:
     """A manifest as the kubernetes client's model (what Airflow's executor and operators take)."""
     from kubernetes.client import ApiClient
-
-    class _Response:
-        def __init__(self, data: Any) -> None:
-            import json
-
-            self.data = json.dumps(data)
 
     return ApiClient().deserialize(_Response(manifest), kind)
 

@@ -75,3 +75,12 @@ def test_the_pools_pools_sync_writes_are_the_cluster_queue_quotas(metadata_db: N
             for pool in session.scalars(select(Pool)):
                 if parse_pool_name(pool.pool):
                     session.delete(pool)
+
+
+def test_values_without_git_sync_render_nothing(tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text("defaultAirflowTag: '3.3.2'\ndags: {gitSync: {enabled: false}}\n")
+    console = io.StringIO()
+    assert k8s_commands.render(Console(file=console, width=200), tmp_path / "k8s", values) == 1
+    assert "dags.gitSync.enabled must be true" in console.getvalue()
+    assert not (tmp_path / "k8s").exists()
