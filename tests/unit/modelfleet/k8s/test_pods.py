@@ -47,7 +47,8 @@ def executor_pod(real: FleetRender, pipeline: Any, task_id: str, resources: Any)
 
 def test_every_gpu_training_steps_pod_is_valid_and_admissible(real: FleetRender) -> None:
     steps = gpu_steps(real.fleet)
-    assert len(steps) == 9  # the fleet's GPU training steps, main trainers and challengers
+    requests = [r for p in real.fleet.pipelines for r in p.model.gpu_requests]
+    assert steps and len(steps) == len(requests)  # every GPU training step, main trainers and challengers
     local_queues = {(q["metadata"]["namespace"], q["metadata"]["name"]) for q in real.rendered.of_kind("LocalQueue")}
     priority_classes = {c["metadata"]["name"] for c in real.rendered.of_kind("WorkloadPriorityClass")}
     for pipeline, task_id, resources in steps:
@@ -110,19 +111,22 @@ def test_a_cpu_task_stays_on_celery(real: FleetRender) -> None:
 
 
 def test_the_kueue_job_of_a_gpu_training_step(real: FleetRender) -> None:
-    job = real.rendered.files["jobs/payments__card_fraud.train_mlp_challenger.yaml"][0]
+    pipeline = real.pipeline("payments__card_fraud")  # a CPU main trainer and a GPU challenger
+    (candidate,) = [c for c in pipeline.model.candidates if c.resources.device == "gpu"]
+    resources = candidate.resources
+    job = real.rendered.files[f"jobs/payments__card_fraud.train_{candidate.name}.yaml"][0]
     assert core_problems([job]) == []
     assert job["kind"] == "Job" and job["spec"]["suspend"] is True  # Kueue unsuspends it on admission
     assert job["metadata"]["namespace"] == "modelfleet-payments"
     assert job["metadata"]["labels"][names.QUEUE_LABEL] == names.LOCAL_QUEUE
-    assert job["metadata"]["labels"][names.PRIORITY_LABEL] == "modelfleet-critical"  # payments' tier
-    assert job["spec"]["activeDeadlineSeconds"] == 30 * 60  # the candidate's timeout: 30m
+    assert job["metadata"]["labels"][names.PRIORITY_LABEL] == names.priority_class(pipeline.model.priority_tier or pipeline.tenant.priority_tier)
+    assert job["spec"]["activeDeadlineSeconds"] == resources.timeout.total_seconds()
     assert job["spec"]["backoffLimit"] == 0
     spec = job["spec"]["template"]["spec"]
-    assert spec["containers"][0]["resources"]["limits"][names.GPU_RESOURCE] == "1"
-    assert spec["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-A10G"}
-    assert_admitted_only_by_its_flavor(real, job["spec"]["template"], "a10g")
-    assert_fits_the_teams_queue(real, job["spec"]["template"], "payments", "a10g")
+    assert spec["containers"][0]["resources"]["limits"][names.GPU_RESOURCE] == str(resources.gpus)
+    assert spec["nodeSelector"] == real.capacity.placement(resources.gpu_class).node_labels
+    assert_admitted_only_by_its_flavor(real, job["spec"]["template"], resources.gpu_class)
+    assert_fits_the_teams_queue(real, job["spec"]["template"], "payments", resources.gpu_class)
     assert "--dag-id" in spec["containers"][0]["args"] and "payments__card_fraud" in spec["containers"][0]["args"]
 
 

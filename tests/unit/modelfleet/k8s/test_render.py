@@ -36,7 +36,9 @@ def test_render_writes_every_checked_manifest(tmp_path: Path, real: FleetRender)
     configmap = yaml.safe_load((out / "pod-templates.yaml").read_text())
     assert yaml.safe_load(configmap["data"]["gpu-a10g.yaml"]) == template  # the plain copy is the ConfigMap's content
     assert yaml.safe_load((out / "helm-values.generated.yaml").read_text()) == real.rendered.values
-    assert "supplychain │ gpu-a10g │       1 │               1 │             1" in printed
+    for quota in real.rendered.quotas:  # the table: one row per team and class
+        assert any(quota.tenant in line and f"gpu-{quota.gpu_class}" in line and f" {quota.nominal} " in line
+                   for line in printed.splitlines()), quota
     assert "checked against Kubernetes 1.35.0 schemas and Kueue's rules" in printed
 
 
