@@ -1,4 +1,4 @@
-"""Benchmark DAG folder: the same pipeline with DVC left out, the baseline of the lineage-overhead benchmark.
+"""Airflow DAG file of a benchmark DAG folder: the same pipeline with DVC left out, the baseline of the lineage-overhead benchmark.
 
 The trainer still records the training set's md5 (hashlib), so every other
 step, tag and file is the same; only `dvc add` and `dvc push` are missing.
