@@ -10,14 +10,7 @@ import pytest
 
 from modelfleet.hooks.dvc import DvcHook, DvcRemote, DvcRemoteError
 
-ENV = ("AIRFLOW_CONN_DVC_DEFAULT", "MODELFLEET_DVC_REMOTE", "MODELFLEET_DVC_S3_ENDPOINT", "AWS_ENDPOINT_URL")
-
-
-@pytest.fixture(autouse=True)
-def no_dvc_settings(monkeypatch, tmp_path):
-    for name in ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MODELFLEET_HOME", str(tmp_path / "home"))
+pytestmark = pytest.mark.usefixtures("no_dvc_settings")
 
 
 def set_connection(monkeypatch, extra, login=None, password=None):

@@ -18,14 +18,7 @@ import yaml
 from modelfleet.hooks.dvc import DvcRemote
 from modelfleet.lineage.snapshots import Snapshot, SnapshotError, SnapshotNotFound, fetch, snapshot
 
-ENV = ("AIRFLOW_CONN_DVC_DEFAULT", "MODELFLEET_DVC_REMOTE", "MODELFLEET_DVC_S3_ENDPOINT", "AWS_ENDPOINT_URL")
-
-
-@pytest.fixture(autouse=True)
-def no_dvc_settings(monkeypatch, tmp_path):
-    for name in ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MODELFLEET_HOME", str(tmp_path / "home"))
+pytestmark = pytest.mark.usefixtures("no_dvc_settings")
 
 
 @pytest.fixture
