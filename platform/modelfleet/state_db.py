@@ -105,7 +105,18 @@ alert_incidents = Table(
 
 
 def database_url() -> str:
-    return os.environ.get("MODELFLEET_DB_URL") or f"sqlite:///{paths.state_dir() / 'modelfleet.db'}"
+    """MODELFLEET_DB_URL; else, while the state folder's platform is up in celery mode, its PostgreSQL database
+    (so `modelfleet gpus audit` needs no variable); else the SQLite file in the state folder."""
+    if url := os.environ.get("MODELFLEET_DB_URL"):
+        return url
+    from modelfleet.runtime.config import recorded_mode
+
+    if recorded_mode(paths.state_dir()) == "celery":
+        from modelfleet.runtime.config import EmbeddedConfig
+
+        if url := EmbeddedConfig.from_env(mode="celery").state_db_url:
+            return url
+    return f"sqlite:///{paths.state_dir() / 'modelfleet.db'}"
 
 
 def engine(url: str | None = None) -> Engine:

@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start the embedded platform (Airflow + MLflow on localhost)")
     up.add_argument("--schedules", action="store_true",
                     help="let the scheduler start runs on the specs' schedules (default: on demand only)")
+    up.add_argument("--mode", choices=("embedded", "celery"), default=None,
+                    help="embedded (SQLite, LocalExecutor; the default) or celery (PostgreSQL, Redis, Celery workers); "
+                         "same as MODELFLEET_MODE")
     sub.add_parser("down", help="stop everything `up` started")
     sub.add_parser("status", help="show which components run and their health")
     run = sub.add_parser("run", help="run every fleet pipeline for one logical date and summarise")
@@ -113,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             if args.schedules:
                 os.environ["MODELFLEET_SCHEDULES"] = "on"
+            if args.mode:
+                os.environ["MODELFLEET_MODE"] = args.mode
             return lifecycle.up(console)
         if args.command == "down":
             return lifecycle.down(console)

@@ -1,10 +1,17 @@
-"""Configuration of the embedded platform: ports, folders and the environment of every component."""
+"""Configuration of the platform: ports, folders and the environment of every component, in either mode.
+
+Two modes (MODELFLEET_MODE, or `modelfleet up --mode`): `embedded` (the default: SQLite and
+LocalExecutor) and `celery` (PostgreSQL, Redis, CeleryExecutor with a `cpu` worker and a `gpu`
+worker per host of infra/capacity.yaml). Everything that differs between the modes is decided
+here; platform.py only starts what `components()` lists with the environment this module gives.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +45,22 @@ not bound that wait: the SDK's BatchSpanProcessor ignores force_flush's timeout 
 
 _ON, _OFF = ("1", "on", "true", "yes"), ("0", "off", "false", "no")
 
+MODES = ("embedded", "celery")
+"""`embedded`: SQLite + LocalExecutor. `celery`: PostgreSQL + Redis + CeleryExecutor and Celery workers."""
+
+PG_USER = "modelfleet"
+"""The superuser of the celery mode's own PostgreSQL cluster (initdb -U); its password is generated."""
+
+PG_DATABASES = ("airflow", "mlflow", "modelfleet")
+"""Celery mode: Airflow's metadata, MLflow's backend store, the platform's own tables (state_db: GPU leases, ...)."""
+
+CPU_QUEUES = ("cpu", "default")
+"""What the cpu worker serves: training tasks name `cpu` (specs Resources.queue), every other task takes
+Airflow's default queue, which the celery mode also sets to `cpu`; `default` stays served for tasks
+of DAGs that name it themselves."""
+
+GPU_QUEUE = "gpu"
+
 
 def _switch(variable: str, default: str) -> bool:
     value = os.environ.get(variable, default).strip().lower()
@@ -55,6 +78,46 @@ def _traces_url(endpoint: str) -> str:
     return endpoint.rstrip("/") + "/v1/traces" if parts.path in ("", "/") else endpoint
 
 
+def recorded_mode(home: Path) -> str | None:
+    """The mode `up` last started in this state folder, so `run`, `status` and `down` follow it without the variable."""
+    try:
+        mode = (home / "mode").read_text().strip()
+    except OSError:
+        return None
+    return mode if mode in MODES else None
+
+
+def _mode(home: Path) -> str:
+    mode = (os.environ.get("MODELFLEET_MODE") or recorded_mode(home) or "embedded").strip().lower()
+    if mode not in MODES:
+        raise ValueError(f"MODELFLEET_MODE={mode!r}: use one of {', '.join(MODES)}")
+    return mode
+
+
+def _port(default: str, variable: str) -> int:
+    return int(os.environ.get(variable, default))
+
+
+@dataclass(frozen=True)
+class GpuWorker:
+    """A Celery worker serving the `gpu` queue for one host of infra/capacity.yaml."""
+
+    host: str
+    devices: tuple[int, ...]
+
+    @property
+    def component(self) -> str:
+        return f"worker-gpu-{self.host}"
+
+    @property
+    def celery_hostname(self) -> str:
+        return f"gpu-{self.host}@modelfleet"
+
+
+CPU_WORKER = "worker-cpu"
+CPU_WORKER_HOSTNAME = "cpu@modelfleet"
+
+
 @dataclass(frozen=True)
 class EmbeddedConfig:
     home: Path
@@ -69,15 +132,31 @@ class EmbeddedConfig:
     """Port of the platform's own trace receiver (MODELFLEET_OTLP_PORT)."""
     otlp_endpoint: str | None = None
     """An external OTLP/HTTP traces endpoint (MODELFLEET_OTLP_ENDPOINT); then no receiver of our own runs."""
+    mode: str = "embedded"
+    """`embedded` or `celery` (MODELFLEET_MODE; else what `up` recorded in the state folder)."""
+    pg_port: int = 5433
+    """Celery mode: the platform's own PostgreSQL on loopback (MODELFLEET_PG_PORT)."""
+    redis_port: int = 6380
+    """Celery mode: the platform's own Redis, the Celery broker, on loopback (MODELFLEET_REDIS_PORT)."""
+    cpu_concurrency: int = 4
+    """Celery mode: task slots of the cpu worker (MODELFLEET_CPU_CONCURRENCY; default: parallelism)."""
 
     @classmethod
-    def from_env(cls) -> EmbeddedConfig:
+    def from_env(cls, mode: str | None = None) -> EmbeddedConfig:
+        home = paths.state_dir()
+        parallelism = int(os.environ.get("MODELFLEET_PARALLELISM", str(max(2, min(8, 2 * (os.cpu_count() or 2))))))
+        if mode is not None and mode not in MODES:
+            raise ValueError(f"mode {mode!r}: use one of {', '.join(MODES)}")
         return cls(
-            home=paths.state_dir(),
+            home=home,
+            mode=mode or _mode(home),
+            pg_port=_port("5433", "MODELFLEET_PG_PORT"),
+            redis_port=_port("6380", "MODELFLEET_REDIS_PORT"),
+            cpu_concurrency=int(os.environ.get("MODELFLEET_CPU_CONCURRENCY", str(parallelism))),
             api_port=int(os.environ.get("MODELFLEET_API_PORT", "8080")),
             mlflow_port=int(os.environ.get("MODELFLEET_MLFLOW_PORT", "5055")),
             # LocalExecutor starts `parallelism` workers: on 2 cores 32 would thrash.
-            parallelism=int(os.environ.get("MODELFLEET_PARALLELISM", str(max(2, min(8, 2 * (os.cpu_count() or 2)))))),
+            parallelism=parallelism,
             schedules=os.environ.get("MODELFLEET_SCHEDULES", "off").lower() in ("1", "on", "true", "yes"),
             serving_port=int(os.environ.get("MODELFLEET_SERVING_PORT", "5070")),
             tracing=_switch("MODELFLEET_TRACING", "on"),
@@ -89,6 +168,57 @@ class EmbeddedConfig:
     def dag_refresh_seconds(self) -> str:
         """How often the DAG processor looks for new files and re-parses one (MODELFLEET_DAG_REFRESH, default 30)."""
         return os.environ.get("MODELFLEET_DAG_REFRESH", "30")
+
+    @property
+    def celery(self) -> bool:
+        return self.mode == "celery"
+
+    @property
+    def mode_file(self) -> Path:
+        return self.home / "mode"
+
+    @property
+    def postgres_dir(self) -> Path:
+        """Celery mode: the PostgreSQL cluster's data (`data/`, owned by the `postgres` user) and socket (`run/`)."""
+        return self.home / "postgres"
+
+    @property
+    def redis_dir(self) -> Path:
+        """Celery mode: Redis's config and append-only file."""
+        return self.home / "redis"
+
+    def pg_url(self, database: str) -> str:
+        return f"postgresql+psycopg2://{PG_USER}:{self.secret('postgres_password')}@127.0.0.1:{self.pg_port}/{database}"
+
+    @property
+    def broker_url(self) -> str:
+        return f"redis://:{self.secret('redis_password')}@127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def state_db_url(self) -> str | None:
+        """The platform's own tables (MODELFLEET_DB_URL): PostgreSQL in celery mode; None keeps state_db's SQLite file."""
+        return self.pg_url("modelfleet") if self.celery else None
+
+    @property
+    def mlflow_backend_uri(self) -> str:
+        return self.pg_url("mlflow") if self.celery else f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    def gpu_workers(self) -> list[GpuWorker]:
+        """Celery mode: one gpu worker per host of infra/capacity.yaml, its devices those the file declares."""
+        if not self.celery:
+            return []
+        from modelfleet.scheduling.capacity import load_capacity
+
+        capacity = load_capacity()
+        return [GpuWorker(host, tuple(sorted(d for ids in classes.values() for d in ids)))
+                for host, classes in sorted(capacity.hosts.items())]
+
+    def services(self) -> tuple[str, ...]:
+        """The backing services `up` starts (and waits for) before any Airflow component: none when embedded."""
+        return ("postgres", "redis") if self.celery else ()
+
+    def workers(self) -> tuple[str, ...]:
+        return (CPU_WORKER, *(w.component for w in self.gpu_workers())) if self.celery else ()
 
     @property
     def airflow_home(self) -> Path:
@@ -172,7 +302,8 @@ class EmbeddedConfig:
         return path.read_text().strip()
 
     def environment(self) -> dict[str, str]:
-        """Environment of every Airflow component and task: SQLite, LocalExecutor, loopback only."""
+        """Environment of every Airflow component and task: SQLite and LocalExecutor, or (celery mode)
+        PostgreSQL, Redis and CeleryExecutor; loopback only."""
         bin_dir = str(Path(sys.executable).parent)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
         env.update({
@@ -224,19 +355,71 @@ class EmbeddedConfig:
             "PYTHONUNBUFFERED": "1",
         })
         env.update(self.tracing_environment())
+        if self.celery:
+            env.update(self.celery_environment())
         return env
+
+    def celery_environment(self) -> dict[str, str]:
+        """What the celery mode changes: metadata DB, executor, broker, queues, the platform's own DB."""
+        return {
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            # Dispatched tasks across all workers; the workers' concurrency is what bounds real work.
+            "AIRFLOW__CORE__PARALLELISM": str(max(32, self.parallelism)),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.pg_url("airflow"),
+            "AIRFLOW__CELERY__BROKER_URL": self.broker_url,
+            # SQLAlchemy 2.1 takes psycopg 3 for a bare `postgresql://`: name the installed driver.
+            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + self.pg_url("airflow"),
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.cpu_concurrency),
+            # Tasks that name no queue (all but training) go to the cpu worker.
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": CPU_QUEUES[0],
+            # PostgreSQL takes concurrent writers: the SQLite-era API timeout is not needed.
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
+            "MODELFLEET_DB_URL": self.pg_url("modelfleet"),
+            "MODELFLEET_MODE": "celery",
+        }
+
+    def worker_environment(self, name: str) -> dict[str, str]:
+        """A Celery worker: its own name on the task instances it runs (hostname_callable), and on a gpu
+        worker the host whose devices its tasks lease (MODELFLEET_GPU_HOST, scheduling/leases.py)."""
+        env = {"AIRFLOW__CORE__HOSTNAME_CALLABLE": "modelfleet.runtime.celery_worker.worker_hostname"}
+        if name == CPU_WORKER:
+            env["MODELFLEET_WORKER_NAME"] = CPU_WORKER_HOSTNAME
+            return env
+        worker = next(w for w in self.gpu_workers() if w.component == name)
+        env.update(MODELFLEET_WORKER_NAME=worker.celery_hostname, MODELFLEET_GPU_HOST=worker.host)
+        # Without nvidia-smi the host's GPUs are the declared (virtual) ones: the worker's inventory is
+        # capacity.yaml's. With it, the worker reads the real devices and is refused if they disagree.
+        if "MODELFLEET_GPU_DEVICES" not in os.environ and shutil.which("nvidia-smi") is None:
+            env["MODELFLEET_GPU_DEVICES"] = ",".join(str(d) for d in worker.devices)
+        return env
+
+    def service_environment(self) -> dict[str, str]:
+        """What infra/celery/postgres.sh and redis.sh read: ports, folders and the generated passwords."""
+        return {
+            "MODELFLEET_PG_PORT": str(self.pg_port),
+            "MODELFLEET_PG_DIR": str(self.postgres_dir),
+            "MODELFLEET_PG_USER": PG_USER,
+            "MODELFLEET_PG_PASSWORD": self.secret("postgres_password"),
+            "MODELFLEET_REDIS_PORT": str(self.redis_port),
+            "MODELFLEET_REDIS_DIR": str(self.redis_dir),
+            "MODELFLEET_REDIS_PASSWORD": self.secret("redis_password"),
+        }
 
     def component_environment(self, name: str) -> dict[str, str]:
         """`environment()` plus what one component needs of its own."""
+        if name in ("postgres", "redis"):
+            return {**{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}, **self.service_environment()}
         env = self.environment()
-        if name == "api-server":
+        if name.startswith("worker-"):
+            env.update(self.worker_environment(name))
+        if name == "api-server" and not self.celery:
             # Airflow's audit log commits with a blocking SQLite call on the API server's
             # event loop. If another request of the same server holds the write lock and
             # needs that loop to commit, both wait until the busy timeout ends the
             # stand-off. Keep it short here, and shorter than the scheduler's, so the stall
             # lasts seconds and the scheduler never times out behind it.
             env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = self.database_url(busy_timeout=10)
-        if name == "scheduler":
+        if name == "scheduler" and not self.celery:
             env["AIRFLOW__SCHEDULER__MP_START_METHOD"] = "forkserver"
             env["AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD"] = ",".join(TASK_PRELOAD)
         if name == "mlflow":
@@ -246,7 +429,9 @@ class EmbeddedConfig:
         return env
 
     def database_url(self, busy_timeout: int) -> str:
-        """The SQLite metadata database; `busy_timeout` seconds is how long a writer waits for the lock."""
+        """The metadata database: SQLite (`busy_timeout` seconds is how long a writer waits for the lock), or PostgreSQL."""
+        if self.celery:
+            return self.pg_url("airflow")
         return f"sqlite:///{self.airflow_home / 'airflow.db'}?timeout={busy_timeout}"
 
     def fernet_key(self) -> str:

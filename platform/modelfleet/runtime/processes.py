@@ -73,8 +73,8 @@ def start(component: Component, env: dict[str, str], pid_dir: Path, log_dir: Pat
     return process.pid
 
 
-def stop(pid_dir: Path, name: str, grace_seconds: float = 20.0) -> bool:
-    """SIGTERM the component's group, SIGKILL what is left after the grace period. True if it was running."""
+def stop(pid_dir: Path, name: str, grace_seconds: float = 20.0, first_signal: signal.Signals = signal.SIGTERM) -> bool:
+    """`first_signal` (SIGTERM) to the component's group, SIGKILL what is left after the grace period. True if it was running."""
     pid = read_pid(pid_dir, name)
     path = pid_file(pid_dir, name)
     if pid is None:
@@ -83,7 +83,7 @@ def stop(pid_dir: Path, name: str, grace_seconds: float = 20.0) -> bool:
     was_running = group_alive(pid)
     if was_running:
         try:
-            os.killpg(pid, signal.SIGTERM)
+            os.killpg(pid, first_signal)
         except ProcessLookupError:
             pass
         deadline = time.monotonic() + grace_seconds
