@@ -27,6 +27,10 @@ if [[ -z "$python_bin" ]]; then
   exit 1
 fi
 
+# The celery mode's PostgreSQL and Redis (Debian packages): no apt at all when both are present.
+# Without root or sudo it only warns; the celery-mode tests then say what to install.
+bash infra/celery/install.sh || echo "install: celery mode unavailable until PostgreSQL and Redis are installed" >&2
+
 want="$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -x "$venv/bin/modelfleet" ]]; then
   echo "install: .venv is up to date with $lock"

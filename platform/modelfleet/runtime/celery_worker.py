@@ -3,9 +3,9 @@
 
 A gpu worker declares its devices with MODELFLEET_GPU_DEVICES (comma-separated ids, as
 CUDA_VISIBLE_DEVICES numbers them), else `nvidia-smi` reports them; either must equal the devices
-capacity.yaml lists for its host (MODELFLEET_GPU_HOST), or the worker is refused before it takes a
-task: leases hand out what capacity.yaml declares, and a worker that has other devices would run
-tasks on GPUs nobody leased, or on none.
+capacity.yaml lists for its host (MODELFLEET_GPU_HOST), or the worker is refused (exit 3) before it
+takes a task: leases hand out what capacity.yaml declares, and a worker that has other devices would
+run tasks on GPUs nobody leased, or on none.
 
     python -m modelfleet.runtime.celery_worker --queues gpu --concurrency 2 --celery-hostname gpu-h@x
 """
@@ -78,9 +78,32 @@ def main(argv: list[str]) -> int:
             print(f"modelfleet: {exc}", file=sys.stderr)
             return 3
         print(f"modelfleet: gpu worker for {host}: devices {list(devices)} ({source}) match infra/capacity.yaml", flush=True)
-    airflow = str(Path(sys.executable).parent / "airflow")
-    os.execv(airflow, [airflow, "celery", "worker", *argv])
-    return 0  # not reached
+    preload()
+    sys.argv = [str(Path(sys.executable).parent / "airflow"), "celery", "worker", *argv]
+    from airflow.__main__ import main as airflow_main
+
+    airflow_main()
+    return 0
+
+
+def preload() -> None:
+    """Import what the stages import before Celery forks its pool (MODELFLEET_WORKER_PRELOAD, default on).
+
+    Each task process is forked from a pool process (Airflow's supervise), so it inherits these
+    modules instead of spending seconds of CPU importing them again: the LocalExecutor's forkserver
+    preload (config.TASK_PRELOAD), done the Celery way.
+    """
+    if os.environ.get("MODELFLEET_WORKER_PRELOAD", "on").lower() in ("0", "off", "false", "no"):
+        return
+    import importlib
+
+    from modelfleet.runtime.config import TASK_PRELOAD
+
+    for module in TASK_PRELOAD:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:  # a missing optional library costs its tasks the import, nothing more
+            print(f"modelfleet: preload of {module} skipped: {exc}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,155 @@
+"""The celery mode for real: PostgreSQL, Redis, Airflow on CeleryExecutor, a cpu worker and a gpu worker per
+host of infra/capacity.yaml, all on loopback under one temporary MODELFLEET_HOME with free ports.
+
+One platform for the module (`modelfleet run` starts it, as in the embedded e2e); the fault test starts
+its own and must leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from support.gpu_fleet import free_port
+from support.platform_processes import processes_with_home
+
+REPO = Path(__file__).resolve().parents[2]
+PIPELINE = "payments__card_fraud"
+"""CPU stages, xgboost training on `cpu`, and a torch MLP challenger on one a10g GPU: both worker kinds in one DAG."""
+LOGICAL_DATE = "2026-11-20"
+CPU_WORKER = "cpu@modelfleet"
+
+pytestmark = pytest.mark.slow
+
+
+def _installed() -> None:
+    check = subprocess.run(["bash", str(REPO / "infra/celery/install.sh"), "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, f"{check.stderr.strip()} (scripts/install.sh installs them as root)"
+
+
+def _environment(home: Path) -> dict[str, str]:
+    env = {**os.environ, "MODELFLEET_HOME": str(home), "MODELFLEET_MODE": "celery", "COLUMNS": "200"}
+    for variable in ("MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT", "MODELFLEET_OTLP_PORT",
+                     "MODELFLEET_PG_PORT", "MODELFLEET_REDIS_PORT"):
+        env[variable] = str(free_port())
+    for variable in ("MODELFLEET_TRACING", "MODELFLEET_OTLP_ENDPOINT", "MODELFLEET_DB_URL", "MODELFLEET_GPU_DEVICES",
+                     "AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+        env.pop(variable, None)
+    return env
+
+
+def _home() -> Path:
+    """A state folder the `postgres` user can reach (pytest's tmp folders are closed to other users)."""
+    base = Path(tempfile.mkdtemp(prefix="modelfleet-celery-"))
+    base.chmod(0o755)
+    return base / "home"
+
+
+def cli(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "modelfleet.cli.main", *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def celery_platform() -> Iterator[tuple[Path, dict[str, str]]]:
+    _installed()
+    home = _home()
+    env = _environment(home)
+    try:
+        yield home, env
+    finally:
+        cli(env, "down", timeout=180)
+        shutil.rmtree(home.parent, ignore_errors=True)
+
+
+def _config(env: dict[str, str]):
+    from modelfleet.runtime.config import EmbeddedConfig
+
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            if key.startswith("MODELFLEET_"):
+                patch.setenv(key, value)
+        return EmbeddedConfig.from_env()
+
+
+def test_redis_that_cannot_start_is_named_and_nothing_is_left_running() -> None:
+    """PostgreSQL starts, Redis cannot (its folder is a file): `up` names Redis and how to start it, stops PostgreSQL."""
+    _installed()
+    home = _home()
+    env = _environment(home)
+    try:
+        home.mkdir(parents=True)
+        (home / "redis").write_text("not a folder")
+        result = cli(env, "up", timeout=300)
+        out = " ".join((result.stdout + result.stderr).split())
+        assert result.returncode == 1, out
+        assert "Redis exited at start" in out and "infra/celery/install.sh" in out and "MODELFLEET_REDIS_PORT" in out
+        assert "stopped postgres (start-up failed)" in out
+        assert processes_with_home(home) == []
+        assert not (home / "mode").exists()
+    finally:
+        cli(env, "down", timeout=120)
+        shutil.rmtree(home.parent, ignore_errors=True)
+
+
+def test_the_pipeline_runs_on_celery_gpu_work_on_gpu_workers_cpu_work_on_the_cpu_worker(celery_platform) -> None:
+    from modelfleet.runtime.api_client import AirflowApi
+
+    home, env = celery_platform
+    result = cli(env, "run", "--date", LOGICAL_DATE, "--timeout", "900", "--pipeline", PIPELINE)
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "1 of 1 pipelines succeeded" in out and "models: 1 deployed" in out
+    config = _config(env)
+    health = httpx.get(f"{config.api_url}/api/v2/monitor/health", timeout=10).json()
+    assert {k: v["status"] for k, v in health.items()} == {
+        "metadatabase": "healthy", "scheduler": "healthy", "triggerer": "healthy", "dag_processor": "healthy"}
+    tis = [t for t in AirflowApi(config).task_instances(f"modelfleet__{LOGICAL_DATE}") if t["dag_id"] == PIPELINE]
+    ran = [t for t in tis if t["queued_when"] is not None and t["state"] != "skipped"]
+    assert ran and all(t["state"] == "success" for t in ran), [(t["task_id"], t["state"]) for t in ran]
+    gpu_workers = {w.celery_hostname for w in config.gpu_workers()}
+    gpu = [t for t in ran if t["queue"] == "gpu"]
+    cpu = [t for t in ran if t["queue"] != "gpu"]
+    assert {t["task_id"] for t in gpu} == {"train_mlp_challenger"}
+    assert all(t["hostname"] in gpu_workers for t in gpu), [(t["task_id"], t["hostname"]) for t in gpu]
+    assert {t["queue"] for t in cpu} == {"cpu"} and {t["hostname"] for t in cpu} == {CPU_WORKER}, \
+        [(t["task_id"], t["queue"], t["hostname"]) for t in cpu]
+    assert {"validate_data", "build_features", "train", "register", "deploy"} <= {t["task_id"] for t in cpu}
+
+
+def test_gpu_leases_live_in_postgres_and_the_audit_passes(celery_platform) -> None:
+    import psycopg2
+
+    home, env = celery_platform
+    config = _config(env)
+    assert not (home / "modelfleet.db").exists()  # the platform's tables are not in the SQLite file
+    connection = psycopg2.connect(config.pg_url("modelfleet").replace("postgresql+psycopg2", "postgresql"))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT host, task_id, end_reason FROM gpu_leases WHERE dag_id = %s", (PIPELINE,))
+            leases = cursor.fetchall()
+    finally:
+        connection.close()
+    assert leases and {task for _, task, _ in leases} == {"train_mlp_challenger"}
+    assert all(reason == "released" for _, _, reason in leases), leases
+    # The lease's host is the host of the gpu worker that ran the task (MODELFLEET_GPU_HOST of that worker).
+    assert {host for host, _, _ in leases} <= {w.host for w in config.gpu_workers()}
+    audit = cli(env, "gpus", "audit", timeout=120)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "no conflicts" in audit.stdout
+
+
+def test_down_stops_every_process_of_the_celery_mode(celery_platform) -> None:
+    home, env = celery_platform
+    result = cli(env, "down", timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("postgres", "redis", "worker-cpu", "scheduler", "api-server"):
+        assert f"stopped {name}" in result.stdout
+    assert processes_with_home(home) == []
