@@ -47,7 +47,7 @@ def test_status_shows_the_injected_failure_on_one_screen(tmp_path: Path, monkeyp
     screen = " ".join(result.stdout.split())
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    assert "components: mlflow stopped" in screen  # no embedded platform in this test
+    assert "components: trace-receiver stopped mlflow stopped" in screen  # no embedded platform in this test
     assert "│ payments │ 50.0% (1/2) │ 50.0% (1/2) │" in screen
     assert "pipelines below target (1d) (1): payments__card_fraud: 50.0% (1/2)" in screen
     assert "failing tasks (1d) (1): payments__card_fraud.quality_alert run manual__" in screen
