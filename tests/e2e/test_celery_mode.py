@@ -21,6 +21,11 @@ from support.gpu_fleet import free_port
 from support.platform_processes import processes_with_home
 
 REPO = Path(__file__).resolve().parents[2]
+DAGS = REPO / "tests" / "support" / "celery_dags"
+"""The fleet plus `celery__cheap` (cpu step -> gpu step) and `celery__slow` (one long cpu step with retries)."""
+CONCURRENT_RUNS = 50
+HEARTBEAT_TIMEOUT = 45
+"""Seconds without a heartbeat before the scheduler fails (and retries) a task whose worker was killed."""
 PIPELINE = "payments__card_fraud"
 """CPU stages, xgboost training on `cpu`, and a torch MLP challenger on one a10g GPU: both worker kinds in one DAG."""
 LOGICAL_DATE = "2026-11-20"
@@ -35,7 +40,8 @@ def _installed() -> None:
 
 
 def _environment(home: Path) -> dict[str, str]:
-    env = {**os.environ, "MODELFLEET_HOME": str(home), "MODELFLEET_MODE": "celery", "COLUMNS": "200"}
+    env = {**os.environ, "MODELFLEET_HOME": str(home), "MODELFLEET_MODE": "celery", "COLUMNS": "200",
+           "MODELFLEET_DAGS_FOLDER": str(DAGS), "MODELFLEET_TASK_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT)}
     for variable in ("MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT", "MODELFLEET_OTLP_PORT",
                      "MODELFLEET_PG_PORT", "MODELFLEET_REDIS_PORT"):
         env[variable] = str(free_port())
@@ -144,6 +150,109 @@ def test_gpu_leases_live_in_postgres_and_the_audit_passes(celery_platform) -> No
     audit = cli(env, "gpus", "audit", timeout=120)
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert "no conflicts" in audit.stdout
+
+
+def _api(env: dict[str, str]):
+    from modelfleet.runtime.api_client import AirflowApi
+    from modelfleet.runtime.fleet_run import wait_for_dags
+
+    up = cli(env, "up", timeout=600)  # idempotent: already up after the pipeline test
+    assert up.returncode == 0, up.stdout + up.stderr
+    api = AirflowApi(_config(env))
+    wait_for_dags(api, {"celery__cheap", "celery__slow"})
+    return api
+
+
+def _run_states(api, dag_id: str, run_ids: list[str]) -> dict[str, str]:
+    runs = api._pages(f"/dags/{dag_id}/dagRuns", "dag_runs", {})
+    return {r["dag_run_id"]: r["state"] for r in runs if r["dag_run_id"] in run_ids}
+
+
+def _redis_queue_length(config, queue: str) -> int:
+    import redis
+
+    return int(redis.Redis(host="127.0.0.1", port=config.redis_port, password=config.secret("redis_password")).llen(queue))
+
+
+def test_fifty_concurrent_runs_complete_while_redis_restarts_with_tasks_queued(celery_platform) -> None:
+    """50 runs of a cpu -> gpu DAG at once; Redis is stopped and started again while tasks wait in its `cpu` queue
+    (more than the cpu worker's slots): every run succeeds, each step on its own kind of worker."""
+    import time
+
+    from modelfleet.runtime import platform, processes
+
+    home, env = celery_platform
+    api = _api(env)
+    config = _config(env)
+    run_ids = [f"load__{i:03d}" for i in range(CONCURRENT_RUNS)]
+    started = time.monotonic()
+    for i, run_id in enumerate(run_ids):
+        api.trigger("celery__cheap", run_id, f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}+00:00")
+    deadline = time.monotonic() + 120
+    while (waiting := _redis_queue_length(config, "cpu")) < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert waiting >= 5, "no task messages waiting in Redis to test the restart with"
+    assert processes.stop(config.pid_dir, "redis")
+    platform.start_component(config, "redis")
+    platform.wait_services(config)
+    after = _redis_queue_length(config, "cpu")
+    assert after > 0, f"{waiting} messages queued before the Redis restart, none after"
+    states: dict[str, str] = {}
+    while time.monotonic() < started + 420:
+        states = _run_states(api, "celery__cheap", run_ids)
+        if len(states) == CONCURRENT_RUNS and all(s in ("success", "failed") for s in states.values()):
+            break
+        time.sleep(3)
+    wall = time.monotonic() - started
+    failed = sorted(r for r, s in states.items() if s != "success")
+    assert not failed and len(states) == CONCURRENT_RUNS, f"not successful after {wall:.0f}s: {failed[:10]}"
+    tis = [t for t in api._pages("/dags/celery__cheap/dagRuns/~/taskInstances", "task_instances", {})
+           if t["dag_run_id"] in run_ids]
+    assert len(tis) == 2 * CONCURRENT_RUNS
+    assert {t["hostname"] for t in tis if t["task_id"] == "cpu_step"} == {CPU_WORKER}
+    assert {t["hostname"] for t in tis if t["task_id"] == "gpu_step"} <= {w.celery_hostname for w in config.gpu_workers()}
+    print(f"\n{CONCURRENT_RUNS} concurrent runs: all succeeded in {wall:.0f}s; "
+          f"{waiting} cpu messages queued in Redis at its restart, {after} after")
+
+
+def test_a_worker_killed_mid_task_loses_no_run(celery_platform) -> None:
+    """kill -9 of the cpu worker's whole process group (worker, pool, task) while a task runs: the scheduler fails
+    the silent try after the heartbeat timeout, and the retry runs on the restarted worker to success."""
+    import signal
+    import time
+
+    from modelfleet.runtime import processes
+
+    home, env = celery_platform
+    api = _api(env)
+    config = _config(env)
+    run_id = "kill__001"
+    api.trigger("celery__slow", run_id, "2026-02-01T00:00:00+00:00")
+    deadline = time.monotonic() + 180
+    ti: dict = {}
+    while time.monotonic() < deadline:
+        ti = api.request("GET", f"/dags/celery__slow/dagRuns/{run_id}/taskInstances/long_step")
+        if ti["state"] == "running":
+            break
+        time.sleep(1)
+    assert ti.get("state") == "running" and ti["hostname"] == CPU_WORKER, ti
+    time.sleep(3)
+    pid = processes.read_pid(config.pid_dir, "worker-cpu")
+    os.killpg(pid, signal.SIGKILL)
+    killed = time.monotonic()
+    up = cli(env, "up", timeout=600)  # restarts what is not running: the cpu worker
+    assert up.returncode == 0 and "starting the rest: worker-cpu" in " ".join(up.stdout.split()), up.stdout + up.stderr
+    state = None
+    while time.monotonic() < killed + HEARTBEAT_TIMEOUT + 240:
+        state = (api.get_run("celery__slow", run_id) or {}).get("state")
+        if state in ("success", "failed"):
+            break
+        time.sleep(3)
+    ti = api.request("GET", f"/dags/celery__slow/dagRuns/{run_id}/taskInstances/long_step")
+    assert state == "success", ti
+    assert ti["try_number"] >= 2 and ti["hostname"] == CPU_WORKER, ti
+    print(f"\nworker killed mid-task: the run succeeded on try {ti['try_number']}, "
+          f"{time.monotonic() - killed:.0f}s after the kill")
 
 
 def test_down_stops_every_process_of_the_celery_mode(celery_platform) -> None:

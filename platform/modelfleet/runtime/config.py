@@ -355,6 +355,10 @@ class EmbeddedConfig:
             "PYTHONUNBUFFERED": "1",
         })
         env.update(self.tracing_environment())
+        if timeout := os.environ.get("MODELFLEET_TASK_HEARTBEAT_TIMEOUT"):
+            # How long a running task may go without a heartbeat before the scheduler fails it (and retries it, if
+            # it has retries): a task whose worker was killed is noticed after this many seconds (Airflow: 300).
+            env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"] = str(int(timeout))
         if self.celery:
             env.update(self.celery_environment())
         return env

@@ -396,6 +396,10 @@ def down(config: EmbeddedConfig, say: object = print) -> list[str]:
         if processes.stop(config.pid_dir, name, first_signal=signal.SIGINT if name == "postgres" else signal.SIGTERM):
             stopped.append(name)
             say(f"stopped {name}")
+    # Task processes live in process groups of their own (Airflow's supervisor): any left without their worker.
+    markers = [f"AIRFLOW_HOME={config.airflow_home}".encode(), f"MODELFLEET_HOME={config.home}".encode()]
+    if left := processes.stop_strays(markers):
+        say(f"stopped {len(left)} task process(es) left outside their component's process group")
     config.mode_file.unlink(missing_ok=True)
     if not stopped:
         say("modelfleet is not running")

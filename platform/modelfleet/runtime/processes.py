@@ -116,3 +116,53 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+def _ancestors() -> set[int]:
+    chain, pid = set(), os.getpid()
+    while pid > 1:
+        chain.add(pid)
+        try:
+            pid = int((Path("/proc") / str(pid) / "stat").read_text().rsplit(") ", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            break
+    return chain
+
+
+def strays(markers: list[bytes]) -> list[int]:
+    """Live processes whose environment holds every one of `markers` (e.g. `AIRFLOW_HOME=<the platform's>`), other
+    than this process and its ancestors: what a component left outside its process group. Airflow's task
+    supervisor puts each task process in a group of its own, so stopping a worker's group does not reach it."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    mine, found = _ancestors(), []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) in mine:
+            continue
+        try:
+            environ = set((entry / "environ").read_bytes().split(b"\0"))
+            state = (entry / "stat").read_text().rsplit(") ", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and all(marker in environ for marker in markers):
+            found.append(int(entry.name))
+    return found
+
+
+def stop_strays(markers: list[bytes], grace_seconds: float = 10.0) -> list[int]:
+    """SIGTERM each stray process, SIGKILL those still there after the grace period; returns their pids."""
+    pids = found = strays(markers)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace_seconds
+        while (left := [pid for pid in pids if pid in strays(markers)]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not left:
+            break
+        pids = left
+    return found

@@ -116,3 +116,20 @@ def test_a_refused_gpu_worker_exits_before_starting_celery(home: Path) -> None:
     assert result.returncode == 3, result.stdout + result.stderr
     assert "gpu worker for gpu-a100-1 refused" in result.stderr
     assert "[0, 1, 2, 3]" in result.stderr and "[0, 1]" in result.stderr
+
+
+def test_down_finds_and_stops_a_process_left_outside_its_group(tmp_path: Path) -> None:
+    """A task process in a group of its own (as Airflow's supervisor makes it) is found by the platform's
+    markers and stopped; this process and its ancestors never are."""
+    from modelfleet.runtime import processes
+
+    markers = [f"AIRFLOW_HOME={tmp_path}/airflow".encode(), f"MODELFLEET_HOME={tmp_path}".encode()]
+    env = {"PATH": "/usr/bin:/bin", "AIRFLOW_HOME": f"{tmp_path}/airflow", "MODELFLEET_HOME": str(tmp_path)}
+    orphan = subprocess.Popen(["sleep", "60"], env=env, start_new_session=True)
+    try:
+        assert processes.strays(markers) == [orphan.pid]
+        assert processes.stop_strays(markers, grace_seconds=5) == [orphan.pid]
+        assert orphan.wait(timeout=10) != 0
+        assert processes.strays(markers) == []
+    finally:
+        orphan.kill()
