@@ -81,13 +81,13 @@ def measure(requests: int = 300) -> dict[str, Any]:
 
 def _measure_against(config: Any, name: str, requests: int) -> dict[str, Any]:
     import httpx
-    import mlflow.pyfunc
     import pandas as pd
 
     from modelfleet.features.config import config_file
     from modelfleet.features.serving import model_online_features
     from modelfleet.hooks.feast import FeastHook
     from modelfleet.io import read_frame, rendered_data_path
+    from modelfleet.training.loading import load_fleet_model
     from modelfleet.serving.features import CachedFeatureReader
     from modelfleet.specs.loader import load_pipeline
 
@@ -101,7 +101,7 @@ def _measure_against(config: Any, name: str, requests: int) -> dict[str, Any]:
     version = next(m["live_version"] for m in live if m["name"] == name)
     if version is None:
         raise RuntimeError(f"{name} has no live version on the model server: {live}")
-    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    model = load_fleet_model(f"models:/{name}/{version}")
     calls: dict[tuple[str, int], Callable[[], Any]] = {}
     for size in BATCHES:
         batch = entities[:size]

@@ -72,7 +72,7 @@ def newest_input(pipeline: PipelineSpec) -> tuple[str, str] | None:
 
 def check_pipeline(pipeline: PipelineSpec, registry: Any, thresholds: DriftThresholds) -> list[dict[str, Any]]:
     """Check each champion of the pipeline against its newest data once; returns the new rows stored."""
-    import mlflow.pyfunc
+    from modelfleet.training.loading import load_fleet_model
 
     from modelfleet.hooks.mlflow_registry import CHAMPION
     from modelfleet.io import read_frame
@@ -96,7 +96,7 @@ def check_pipeline(pipeline: PipelineSpec, registry: Any, thresholds: DriftThres
         current = read_frame(data_path, pipeline.model.data.format)
         if partition and pipeline.model.partitions:
             current = current[current[pipeline.model.partitions.key].astype(str) == partition]
-        model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+        model = load_fleet_model(f"models:/{name}@{CHAMPION}")
         results = compare(reference, current, pipeline, thresholds, lambda frame: model.predict(frame))
         rows = [{"dag_id": pipeline.dag_id, "model_name": name, "champion_version": str(champion.version), "data_date": ds,
                  "column": r.column, "psi": r.psi, "ks_pvalue": r.ks_pvalue, "drifted": r.drifted} for r in results]

@@ -44,9 +44,9 @@ def check_predictions(predictions: Any, rows: int, where: str) -> None:
 
 def smoke_test(model_uri: str, fixture: pd.DataFrame) -> None:
     """Load the model by version and predict on a fixture in-process: one finite prediction per row."""
-    import mlflow.pyfunc
+    from modelfleet.training.loading import load_fleet_model
 
-    model = mlflow.pyfunc.load_model(model_uri)  # a registry outage raises here and is retried
+    model = load_fleet_model(model_uri)  # a registry outage raises here and is retried
     try:
         predictions = model.predict(fixture)
     except Exception as exc:  # noqa: BLE001 - any failure to predict is the model's

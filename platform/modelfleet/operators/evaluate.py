@@ -30,7 +30,7 @@ class EvaluateModelOperator(PipelineStageOperator):
         self.train_task_ids = list(train_task_ids)
 
     def execute(self, context: Any) -> dict[str, dict[str, Any]]:
-        import mlflow.pyfunc
+        from modelfleet.training.loading import load_fleet_model
         import pandas as pd
 
         from modelfleet.hooks.mlflow_registry import CHAMPION, MlflowRegistryHook
@@ -51,7 +51,7 @@ class EvaluateModelOperator(PipelineStageOperator):
             if champion is not None:
                 suffix = f"_{best['partition']}" if best.get("partition") else ""
                 holdout = pd.read_parquet(self.run_dir(context) / f"holdout{suffix}.parquet")
-                predictions = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}").predict(holdout)
+                predictions = load_fleet_model(f"models:/{name}@{CHAMPION}").predict(holdout)
                 groups = holdout[spec.features.join_keys[0]].to_numpy() if spec.task == "ranking" else None
                 champion_metric = score(metric, holdout[spec.features.label].to_numpy(dtype=float), predictions, groups)
             value = best["metric"]

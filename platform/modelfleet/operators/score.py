@@ -53,7 +53,7 @@ class ScoreBatchOperator(PipelineStageOperator):
         return pd.concat([frame[identity].reset_index(drop=True), online.drop(columns=keys)], axis=1)
 
     def execute(self, context: Any) -> dict[str, Any]:
-        import mlflow.pyfunc
+        from modelfleet.training.loading import load_fleet_model
         import pandas as pd
 
         from modelfleet.hooks.mlflow_registry import CHAMPION, MlflowRegistryHook
@@ -85,7 +85,7 @@ class ScoreBatchOperator(PipelineStageOperator):
             rows = frame if partition is None else frame[frame[spec.partitions.key].astype(str) == partition]  # type: ignore[union-attr]
             if rows.empty:
                 continue
-            model = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}")
+            model = load_fleet_model(f"models:/{name}/{version.version}")
             out = rows[keep + ([spec.partitions.key] if partition is not None else [])].copy()  # type: ignore[union-attr]
             out["prediction"] = pd.Series(list(model.predict(rows)), index=rows.index, dtype=float)
             out["model_name"], out["model_version"] = name, str(version.version)

@@ -26,9 +26,9 @@ log = logging.getLogger("modelfleet.serving")
 
 
 def load_version(name: str, version: str) -> Any:
-    import mlflow.pyfunc
+    from modelfleet.training.loading import load_fleet_model
 
-    return mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    return load_fleet_model(f"models:/{name}/{version}")
 
 
 class ChampionAdopter:

@@ -147,10 +147,10 @@ def live_predict(server, entities):
 
 
 def test_online_deploy_serves_the_champion_by_entity_key_with_feast_features(stages, online):
-    import mlflow.pyfunc
     import numpy as np
 
     from modelfleet.features import model_online_features
+    from modelfleet.training.loading import load_fleet_model
 
     run = stages.through("merchant_risk", stages.day)
     assert run.ti.xcoms["deploy"] == {NAME: "1"} and stages.champion(NAME) == "1"
@@ -167,7 +167,7 @@ def test_online_deploy_serves_the_champion_by_entity_key_with_feast_features(sta
     assert mixed["predictions"][:5] == pytest.approx(answer["predictions"]) and mixed["predictions"][5] is None
     # The server's answer is the champion's prediction on the features Feast holds online for those keys.
     features = model_online_features(stages.home.pipeline("merchant_risk"), entities)
-    expected = mlflow.pyfunc.load_model(f"models:/{NAME}/1").predict(features)
+    expected = load_fleet_model(f"models:/{NAME}/1").predict(features)
     np.testing.assert_allclose(answer["predictions"], np.asarray(expected, dtype=float), rtol=1e-6)
 
 

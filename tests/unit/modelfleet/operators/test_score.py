@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +11,7 @@ from modelfleet.operators.deploy import DeployModelOperator
 from modelfleet.operators.evaluate import EvaluateModelOperator
 from modelfleet.operators.register import RegisterModelOperator
 from modelfleet.operators.score import ScoreBatchOperator, scores_path
+from modelfleet.training.loading import load_fleet_model
 
 
 def score(stages, model, day):
@@ -54,7 +54,7 @@ def test_champion_scores_every_row_and_a_rerun_replaces_the_file(stages):
     scored = pd.read_parquet(target)
     assert list(scored.columns) == ["merchant_id", "event_timestamp", "prediction", "model_name", "model_version"]
     assert scored["merchant_id"].tolist() == rows["merchant_id"].tolist()
-    champion = mlflow.pyfunc.load_model("models:/payments__merchant_risk@champion")
+    champion = load_fleet_model("models:/payments__merchant_risk@champion")
     np.testing.assert_allclose(scored["prediction"].to_numpy(), np.asarray(champion.predict(rows), dtype=float), rtol=1e-6)
     assert not np.allclose(np.asarray(champion.predict(spoiled), dtype=float), scored["prediction"].to_numpy())
     assert set(scored["model_version"]) == {"1"}

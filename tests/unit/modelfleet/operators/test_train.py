@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,7 @@ FRAMEWORKS = [
 
 @pytest.mark.parametrize(("model", "framework", "epoch_metric", "epochs_param"), FRAMEWORKS)
 def test_train_tracks_params_epochs_model_and_versions(stages, model, framework, epoch_metric, epochs_param):
-    import mlflow.pyfunc
+    from modelfleet.training.loading import load_fleet_model
 
     from modelfleet.lineage.versions import code_revision, file_sha256
 
@@ -59,7 +60,9 @@ def test_train_tracks_params_epochs_model_and_versions(stages, model, framework,
     assert leases.open_leases() == []
 
     holdout = pd.read_parquet(stages.home.run_dir(model, run.ds) / "holdout.parquet")
-    predictions = mlflow.pyfunc.load_model(result["model_uri"]).predict(holdout)
+    path_before = list(sys.path)
+    predictions = load_fleet_model(result["model_uri"]).predict(holdout)
+    assert sys.path == path_before  # the model's bundled code would shadow the platform for later imports and children
     assert len(predictions) == len(holdout) and ((predictions >= 0) & (predictions <= 1)).all()
 
 
