@@ -25,7 +25,14 @@ fi
 echo "celery mode: installing ${missing[*]} (apt-get)"
 export DEBIAN_FRONTEND=noninteractive
 # Debian's postgresql package starts a cluster of its own on 5432 through the service manager;
-# the platform runs its own cluster instead, so package scripts may not start services.
+# the platform runs its own cluster instead, so package scripts may not start services
+# (policy-rc.d exit 101, as in Debian's container images; an existing policy is left alone).
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e "$policy" ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod +x "$policy"
+  trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
 if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/modelfleet-apt.log 2>&1; then
   "${sudo[@]}" apt-get update -qq >>/tmp/modelfleet-apt.log 2>&1
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/modelfleet-apt.log 2>&1 \
