@@ -85,19 +85,27 @@ def _config(env: dict[str, str]):
         return EmbeddedConfig.from_env()
 
 
-def test_redis_that_cannot_start_is_named_and_nothing_is_left_running() -> None:
-    """PostgreSQL starts, Redis cannot (its folder is a file): `up` names Redis and how to start it, stops PostgreSQL."""
+@pytest.mark.parametrize(("folder", "named", "stopped"), [
+    pytest.param("postgres", "PostgreSQL exited at start", [], id="postgres"),
+    pytest.param("redis", "Redis exited at start", ["postgres"], id="redis-after-postgres-started"),
+])
+def test_a_service_that_cannot_start_is_named_and_nothing_is_left_running(folder: str, named: str, stopped: list[str]) -> None:
+    """The service's folder is a file, so it cannot start: `up` names it, its log and how to start it, and stops
+    what it had started (PostgreSQL, when Redis is the one that fails); no process of the home remains."""
     _installed()
     home = _home()
     env = _environment(home)
     try:
         home.mkdir(parents=True)
-        (home / "redis").write_text("not a folder")
+        (home / folder).write_text("not a folder")
         result = cli(env, "up", timeout=300)
         out = " ".join((result.stdout + result.stderr).split())
         assert result.returncode == 1, out
-        assert "Redis exited at start" in out and "infra/celery/install.sh" in out and "MODELFLEET_REDIS_PORT" in out
-        assert "stopped postgres (start-up failed)" in out
+        variable = "MODELFLEET_PG_PORT" if folder == "postgres" else "MODELFLEET_REDIS_PORT"
+        assert named in out and "infra/celery/install.sh" in out and variable in out, out
+        for name in stopped:
+            assert f"stopped {name} (start-up failed)" in out, out
+        assert "started scheduler" not in out
         assert processes_with_home(home) == []
         assert not (home / "mode").exists()
     finally:

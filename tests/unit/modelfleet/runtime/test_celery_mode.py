@@ -3,6 +3,7 @@ a gpu worker whose devices disagree with infra/capacity.yaml is refused before i
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -109,8 +110,9 @@ def test_the_inventory_comes_from_the_variable_first() -> None:
 
 def test_a_refused_gpu_worker_exits_before_starting_celery(home: Path) -> None:
     """The worker process itself: exit 3 and a message naming the host and both inventories; Celery never starts."""
-    env = {"PATH": "/usr/bin:/bin", "MODELFLEET_HOME": str(home), "MODELFLEET_GPU_HOST": "gpu-a100-1",
+    env = {**os.environ, "MODELFLEET_HOME": str(home), "MODELFLEET_GPU_HOST": "gpu-a100-1",
            "MODELFLEET_GPU_DEVICES": "0,1,2,3", "MODELFLEET_WORKER_PRELOAD": "off"}
+    env.pop("MODELFLEET_CAPACITY_FILE", None)
     result = subprocess.run([sys.executable, "-m", "modelfleet.runtime.celery_worker", "--queues", "gpu", "--concurrency", "4"],
                             env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 3, result.stdout + result.stderr
