@@ -106,15 +106,20 @@ def test_what_every_airflow_process_needs_is_set_as_the_runtime_sets_it(compose:
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith("/execution/")
 
 
-def test_celery_runs_on_postgres_and_redis_services(compose: dict[str, Any]) -> None:
+def test_celery_runs_on_postgres_and_redis_services(compose: dict[str, Any], tmp_path, monkeypatch) -> None:
+    from modelfleet.runtime.config import EmbeddedConfig
+
+    monkeypatch.setenv("MODELFLEET_HOME", str(tmp_path))
+    monkeypatch.setenv("MODELFLEET_MODE", "celery")
+    runtime = EmbeddedConfig.from_env().environment()  # the URL schemes the project's own Celery mode runs with
     services = compose["services"]
     env = services["scheduler"]["environment"]
     databases = {services["postgres"]["environment"]["POSTGRES_DB"],
                  *re.findall(r"CREATE DATABASE (\w+)", (COMPOSE / "postgres-init.sql").read_text())}
-    for variable, scheme in (("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql+psycopg2"), ("AIRFLOW__CELERY__RESULT_BACKEND", "db+postgresql"),
-                             ("AIRFLOW__CELERY__BROKER_URL", "redis"), ("MODELFLEET_DB_URL", "postgresql+psycopg2")):
-        url = urlsplit(env[variable])
-        assert url.scheme == scheme, variable
+    for variable in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW__CELERY__BROKER_URL",
+                     "MODELFLEET_DB_URL"):
+        url, scheme = urlsplit(env[variable]), urlsplit(runtime[variable]).scheme
+        assert url.scheme == scheme, (variable, url.scheme, scheme)
         assert url.hostname in services, f"{variable} names no service: {url.hostname}"
         if scheme != "redis":
             assert url.path.lstrip("/") in databases, f"{variable}: database {url.path} is never created"
