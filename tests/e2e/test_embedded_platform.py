@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.platform_processes import processes_with_home
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINES = ["lending__application_default", "payments__card_fraud"]
@@ -25,24 +26,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def processes_with_home(home: Path) -> list[str]:
-    """Every live process whose environment carries our MODELFLEET_HOME (i.e. started by this platform)."""
-    marker = f"MODELFLEET_HOME={home}".encode()
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            if marker in (proc / "environ").read_bytes().split(b"\0"):
-                state = (proc / "stat").read_text().split(") ", 1)[1].split()[0]
-                if state != "Z":
-                    command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                    found.append(f"{proc.name} {command[:120]}")
-        except OSError:
-            continue
-    return found
 
 
 @pytest.fixture(scope="module")
