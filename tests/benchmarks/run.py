@@ -9,7 +9,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.benchmarks import alert_latency, gpu_scheduling, lineage_overhead, online_serving, overhead, parse_time
+from tests.benchmarks import alert_latency, executor_latency, gpu_scheduling, lineage_overhead, online_serving, overhead, parse_time
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,7 +43,8 @@ def main() -> None:
     parser.add_argument("--overhead-repeats", type=int, default=3)
     parser.add_argument("--alert-failures", type=int, default=24)
     parser.add_argument("--lineage-repeats", type=int, default=3)
-    parser.add_argument("--only", choices=["parse", "gpu", "serving", "alerts", "lineage"], help="run one suite and replace only its section of the file")
+    parser.add_argument("--executor-loads", default="10,50,100", help="concurrent runs per load of the executors suite")
+    parser.add_argument("--only", choices=["parse", "gpu", "serving", "alerts", "lineage", "executors"], help="run one suite and replace only its section of the file")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "BENCHMARKS.md")
     args = parser.parse_args()
     revision = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -72,6 +73,13 @@ def main() -> None:
         args.output.write_text(text)
         print(text)
         return
+    if args.only == "executors":
+        loads = tuple(int(n) for n in args.executor_loads.split(","))
+        section = executor_latency.markdown(executor_latency.measure(loads)) + "\n" + stamp
+        text = replace_section(previous or header, executor_latency.HEADING, section, GPU_HEADING)
+        args.output.write_text(text)
+        print(text)
+        return
     parse_section = gpu_section = ""
     if args.only != "gpu":
         results = parse_time.measure(args.repeats)
@@ -91,6 +99,11 @@ def main() -> None:
         kept = before[before.find(SERVING_HEADING):] if SERVING_HEADING in before else ""
         text = header + parse_section + ("\n" + kept if kept else "") + ("\n" + GPU_HEADING + after if after else "")
     else:
+        # The executors suite (~25 min, two platforms) runs only with --only executors; a full run keeps its section.
+        start = previous.find(executor_latency.HEADING)
+        if start >= 0:
+            end = previous.find("\n## ", start + len(executor_latency.HEADING))
+            parse_section += "\n" + (previous[start:end + 1] if end >= 0 else previous[start:]).rstrip("\n") + "\n"
         text = header + parse_section + "\n" + gpu_section
     args.output.write_text(text)
     print(text)
