@@ -30,7 +30,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from tests.benchmarks.overhead import _free_port
+from tests.benchmarks.overhead import _free_port, scoped_environ
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = Path(__file__).resolve().parent / "executor_dags"
@@ -66,16 +66,8 @@ def _environment(home: Path, mode: str) -> dict[str, str]:
 def _config(env: dict[str, str]):
     from modelfleet.runtime.config import EmbeddedConfig
 
-    saved = {k: os.environ.get(k) for k in env if k.startswith("MODELFLEET_")}
-    os.environ.update({k: v for k, v in env.items() if k.startswith("MODELFLEET_")})
-    try:
+    with scoped_environ({k: v for k, v in env.items() if k.startswith("MODELFLEET_")}):
         return EmbeddedConfig.from_env()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _quantile(values: list[float], q: float) -> float:

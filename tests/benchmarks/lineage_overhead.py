@@ -20,33 +20,16 @@ import os
 import statistics
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from tests.benchmarks.overhead import _cli, _forget, _free_port, _platform_run
+from tests.benchmarks.overhead import _cli, _forget, _free_port, _platform_run, scoped_environ
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = Path(__file__).resolve().parent / "lineage_dags"
 TENANT, MODEL = "lending", "application_default"
 DAG_ID = f"{TENANT}__{MODEL}"
 VARIANTS = {"with": ("with_lineage", "on"), "without": ("without_lineage", "off")}
-
-
-@contextmanager
-def _env(values: dict[str, str]) -> Iterator[None]:
-    """This process lands data and reads config for one platform at a time."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _seconds(start: str | None, end: str | None) -> float:
@@ -75,7 +58,7 @@ def measure(repeats: int = 3) -> dict:
                     "MODELFLEET_TRACING": tracing}
             env = {k: v for k, v in os.environ.items() if k not in ("AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "MODELFLEET_OTLP_ENDPOINT")}
             env.update(ours)
-            with _env(ours):
+            with scoped_environ(ours):
                 config = EmbeddedConfig.from_env()
                 land([load_pipeline(TENANT, MODEL)], day)
             env["MLFLOW_TRACKING_URI"] = env["AIRFLOW_CONN_MLFLOW_DEFAULT"] = config.mlflow_url

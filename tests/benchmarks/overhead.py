@@ -18,9 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = ("lending", "application_default")
@@ -64,6 +67,16 @@ def direct_run(tenant: str, model: str, ds: str) -> None:
     ):
         run.run(operator)
     assert run.ti.xcoms["deploy"], "the direct run deployed nothing"
+
+
+@contextmanager
+def scoped_environ(values: dict[str, str]) -> Iterator[None]:
+    """`values` in os.environ inside the block, the previous environment after: this process lands data and reads the
+    configuration of one benchmark platform at a time."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in values.items():
+            patch.setenv(key, value)
+        yield
 
 
 def _free_port() -> int:
