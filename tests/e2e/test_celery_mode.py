@@ -28,6 +28,10 @@ HEARTBEAT_TIMEOUT = 45
 """Seconds without a heartbeat before the scheduler fails (and retries) a task whose worker was killed."""
 PIPELINE = "payments__card_fraud"
 """CPU stages, xgboost training on `cpu`, and a torch MLP challenger on one a10g GPU: both worker kinds in one DAG."""
+FLEET_SAMPLE = [PIPELINE, "lending__application_default", "discovery__home_feed_ranker", "retention__churn_propensity",
+                "supplychain__demand_forecast_nn"]
+"""One pipeline per tenant, run together: CPU and GPU trainers, xgboost and torch, ranking, forecasting, and a
+partitioned (mapped) trainer."""
 LOGICAL_DATE = "2026-11-20"
 CPU_WORKER = "cpu@modelfleet"
 
@@ -113,29 +117,36 @@ def test_a_service_that_cannot_start_is_named_and_nothing_is_left_running(folder
         shutil.rmtree(home.parent, ignore_errors=True)
 
 
-def test_the_pipeline_runs_on_celery_gpu_work_on_gpu_workers_cpu_work_on_the_cpu_worker(celery_platform) -> None:
+def test_every_tenants_pipeline_runs_on_celery_gpu_work_on_gpu_workers_cpu_work_on_the_cpu_worker(celery_platform) -> None:
     from modelfleet.runtime.api_client import AirflowApi
+    from modelfleet.specs.loader import load_fleet
 
     home, env = celery_platform
-    result = cli(env, "run", "--date", LOGICAL_DATE, "--timeout", "900", "--pipeline", PIPELINE)
+    result = cli(env, "run", "--date", LOGICAL_DATE, "--timeout", "900", *[a for p in FLEET_SAMPLE for a in ("--pipeline", p)])
     out = " ".join(result.stdout.split())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "1 of 1 pipelines succeeded" in out and "models: 1 deployed" in out
+    assert f"{len(FLEET_SAMPLE)} of {len(FLEET_SAMPLE)} pipelines succeeded" in out
     config = _config(env)
     health = httpx.get(f"{config.api_url}/api/v2/monitor/health", timeout=10).json()
     assert {k: v["status"] for k, v in health.items()} == {
         "metadatabase": "healthy", "scheduler": "healthy", "triggerer": "healthy", "dag_processor": "healthy"}
-    tis = [t for t in AirflowApi(config).task_instances(f"modelfleet__{LOGICAL_DATE}") if t["dag_id"] == PIPELINE]
+    tis = [t for t in AirflowApi(config).task_instances(f"modelfleet__{LOGICAL_DATE}") if t["dag_id"] in FLEET_SAMPLE]
     ran = [t for t in tis if t["queued_when"] is not None and t["state"] != "skipped"]
-    assert ran and all(t["state"] == "success" for t in ran), [(t["task_id"], t["state"]) for t in ran]
+    assert {t["dag_id"] for t in ran} == set(FLEET_SAMPLE)
+    assert ran and all(t["state"] == "success" for t in ran), [(t["dag_id"], t["task_id"], t["state"]) for t in ran]
     gpu_workers = {w.celery_hostname for w in config.gpu_workers()}
     gpu = [t for t in ran if t["queue"] == "gpu"]
     cpu = [t for t in ran if t["queue"] != "gpu"]
-    assert {t["task_id"] for t in gpu} == {"train_mlp_challenger"}
+    specs = {p.dag_id: p.model for p in load_fleet().pipelines}
+    assert {t["dag_id"] for t in gpu} == {d for d in FLEET_SAMPLE if specs[d].gpu_requests}  # 4 of the 5 train on GPUs
+    assert ("payments__card_fraud", "train_mlp_challenger") in {(t["dag_id"], t["task_id"]) for t in gpu}
     assert all(t["hostname"] in gpu_workers for t in gpu), [(t["task_id"], t["hostname"]) for t in gpu]
     assert {t["queue"] for t in cpu} == {"cpu"} and {t["hostname"] for t in cpu} == {CPU_WORKER}, \
         [(t["task_id"], t["queue"], t["hostname"]) for t in cpu]
-    assert {"validate_data", "build_features", "train", "register", "deploy"} <= {t["task_id"] for t in cpu}
+    for dag_id in FLEET_SAMPLE:
+        assert {"validate_data", "build_features", "evaluate", "register"} <= {t["task_id"] for t in ran if t["dag_id"] == dag_id}
+    print(f"\nfleet sample on Celery: {len(FLEET_SAMPLE)} DAG runs, {len(ran)} task instances, 0 failed; "
+          f"{len(gpu)} on gpu workers {sorted({t['hostname'] for t in gpu})}, {len(cpu)} on {CPU_WORKER}")
 
 
 def test_gpu_leases_live_in_postgres_and_the_audit_passes(celery_platform) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,45 @@ def render_fleet(values: Path | None = None) -> FleetRender:
     plans = guarantee_plans(fleet, capacity, layout)
     deploy = Deployment.load(values)
     return FleetRender(fleet, capacity, plans, deploy, render(fleet, capacity, plans, deploy))
+
+
+@dataclass(frozen=True)
+class GpuTask:
+    """A GPU training task as the DAG factory builds it in Kubernetes mode."""
+
+    pipeline: Any
+    task_id: str
+    resources: Any
+    executor: str | None
+    executor_config: dict[str, Any]
+
+
+def kubernetes_mode_tasks(fleet: Any) -> list[GpuTask]:
+    """Every training task of the fleet's DAGs built with MODELFLEET_MODE=kubernetes (the Helm deployment's env)."""
+    from unittest import mock
+
+    from modelfleet.dag_factory.pipeline import build_pipeline_dag
+    from modelfleet.operators.train import TrainModelOperator
+
+    found = []
+    with mock.patch.dict(os.environ, {"MODELFLEET_MODE": "kubernetes"}):
+        for pipeline in fleet.pipelines:
+            for task in build_pipeline_dag(pipeline).tasks:
+                kwargs = getattr(task, "partial_kwargs", None)  # a mapped task keeps its arguments there
+                if not (issubclass(task.operator_class, TrainModelOperator) if kwargs is not None else isinstance(task, TrainModelOperator)):
+                    continue
+                candidate = (kwargs or {}).get("candidate") or getattr(task, "candidate", "main")
+                resources = next((c.resources for c in pipeline.model.candidates if c.name == candidate), pipeline.model.training.resources)
+                executor = kwargs.get("executor") if kwargs is not None else task.executor
+                config = kwargs.get("executor_config") if kwargs is not None else task.executor_config
+                found.append(GpuTask(pipeline, task.task_id, resources, executor, config or {}))
+    return found
+
+
+def gpu_tasks(fleet: Any) -> list[GpuTask]:
+    """The GPU training tasks (Kubernetes mode), by DAG and task id."""
+    tasks = [t for t in kubernetes_mode_tasks(fleet) if t.resources.device == "gpu"]
+    return sorted(tasks, key=lambda t: (t.pipeline.dag_id, t.task_id))
 
 
 def gpu_quota(queue: dict[str, Any], flavor: str, field: str = "nominalQuota", resource: str = "nvidia.com/gpu") -> str | None:

@@ -26,6 +26,7 @@ from modelfleet.dag_factory.assets import input_asset, model_asset, tenant_asset
 
 from modelfleet.dag_factory.defaults import START_DATE, default_args, tenant_tags
 from modelfleet.dag_factory.docs import pipeline_doc
+from modelfleet.k8s import runtime
 from modelfleet.monitoring.deadlines import pipeline_deadline
 from modelfleet.operators.deploy import DeployModelOperator
 from modelfleet.operators.evaluate import EvaluateModelOperator
@@ -60,14 +61,22 @@ def schedule_for(pipeline: PipelineSpec) -> Any:
     return [tenant_asset(pipeline.tenant.id, schedule.asset)]
 
 
-def resource_args(tenant_id: str, resources: Resources) -> dict[str, Any]:
+def resource_args(pipeline: PipelineSpec, resources: Resources) -> dict[str, Any]:
     """Queue, pool and timeout of a training task: k GPUs take k slots of the team's pool for k-GPU tasks of the class.
 
-    Validation guarantees a GPU request names a class the fleet has and the team's quota covers.
+    On Kubernetes (modelfleet.k8s.runtime) a GPU task also names the
+    KubernetesExecutor and its pod: the team's namespace and Kueue queue, k
+    GPUs on the class's nodes. Validation guarantees a GPU request names a
+    class the fleet has and the team's quota covers.
     """
     args: dict[str, Any] = {"queue": resources.queue, "execution_timeout": resources.timeout}
     if resources.device == "gpu" and resources.gpu_class:
-        args.update(pool=gpu_pool_name(tenant_id, resources.gpu_class, resources.gpus), pool_slots=resources.gpus)
+        args.update(pool=gpu_pool_name(pipeline.tenant.id, resources.gpu_class, resources.gpus), pool_slots=resources.gpus)
+        if runtime.active():
+            from modelfleet.k8s.pods import gpu_task_executor_args
+            from modelfleet.scheduling.capacity import load_capacity
+
+            args.update(gpu_task_executor_args(pipeline, resources, load_capacity()))
     return args
 
 
@@ -102,17 +111,17 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
         trainers = []
         if spec.partitions:
             trainers.append(
-                TrainModelOperator.partial(task_id="train", candidate="main", inlets=[training_set], **ids, **resource_args(tenant.id, spec.training.resources))
+                TrainModelOperator.partial(task_id="train", candidate="main", inlets=[training_set], **ids, **resource_args(pipeline, spec.training.resources))
                 .expand(partition=spec.partitions.values)
             )
         else:
             trainers.append(TrainModelOperator(task_id="train", candidate="main", inlets=[training_set], **ids,
-                                               **resource_args(tenant.id, spec.training.resources)))
+                                               **resource_args(pipeline, spec.training.resources)))
             for candidate in spec.candidates:
                 trainers.append(
                     TrainModelOperator(
                         task_id=f"train_{candidate.name}", candidate=candidate.name, inlets=[training_set], **ids,
-                        **resource_args(tenant.id, candidate.resources),
+                        **resource_args(pipeline, candidate.resources),
                     )
                 )
         evaluate = EvaluateModelOperator(task_id="evaluate", train_task_ids=[t.task_id for t in trainers], **ids)

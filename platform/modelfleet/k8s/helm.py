@@ -12,7 +12,7 @@ the same values, so they run what the chart's own pods run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,10 @@ class Deployment:
     release: str = "airflow"
     airflow_namespace: str = "airflow"
     api_port: int = 8080
+    state_volume: dict[str, Any] = field(default_factory=lambda: {"name": names.STATE_VOLUME, "emptyDir": {}})
+    """The volume holding MODELFLEET_HOME (run folders) that the workers, the triggerer and the GPU pods share."""
+    state_dir: str = "/opt/airflow/modelfleet"
+    """Where it is mounted: MODELFLEET_HOME in values `env`."""
 
     @classmethod
     def from_values(cls, values: dict[str, Any], release: str = "airflow", airflow_namespace: str = "airflow") -> Deployment:
@@ -63,12 +67,16 @@ class Deployment:
         home = values.get("airflowHome") or "/opt/airflow"
         env = tuple((item["name"], str(item["value"])) for item in values.get("env") or [] if "value" in item)
         ports = values.get("ports") or {}
+        state_dir = dict(env).get("MODELFLEET_HOME")
+        if not state_dir:
+            raise ValueError("infra/helm/values.yaml: env has no MODELFLEET_HOME; add it (the run folders' path in every pod)")
         return cls(
             image=f"{repository}:{tag}" if tag else repository,
             git_repo=git["repo"], git_ref=str(git.get("ref") or git.get("branch") or "main"),
             git_sync_image=sync, git_credentials_secret=git.get("credentialsSecret"),
             dags_mount=dags.get("mountPath") or f"{home}/dags", dags_sub_path=git.get("subPath") or "",
             env=env, release=release, airflow_namespace=airflow_namespace, api_port=int(ports.get("apiServer") or 8080),
+            state_volume=shared_state_volume(values, state_dir), state_dir=state_dir,
         )
 
     @classmethod
@@ -93,6 +101,31 @@ class Deployment:
     def execution_api_url(self) -> str:
         """Where task pods, in any namespace, reach the execution API."""
         return f"http://{self.api_service}.{self.airflow_namespace}.svc.cluster.local:{self.api_port}/execution/"
+
+
+def shared_state_volume(values: dict[str, Any], state_dir: str) -> dict[str, Any]:
+    """The `modelfleet-state` volume the chart mounts in every Airflow container (values `volumes`, `volumeMounts`).
+
+    Stages hand files to each other through the run folder, and on
+    Kubernetes they run in different pods: a Celery worker replica, a GPU
+    pod in the team's namespace. So the folder lives on one ReadWriteMany
+    volume declared inline (NFS, CSI) at MODELFLEET_HOME. A
+    PersistentVolumeClaim cannot serve: a claim lives in one namespace, and
+    the GPU pods run in the teams' namespaces.
+    """
+    shown = "infra/helm/values.yaml"
+    volume = next((v for v in values.get("volumes") or [] if v.get("name") == names.STATE_VOLUME), None)
+    mount = next((m for m in values.get("volumeMounts") or [] if m.get("name") == names.STATE_VOLUME), None)
+    if volume is None or mount is None:
+        raise ValueError(f"{shown}: volumes and volumeMounts need the shared volume {names.STATE_VOLUME!r} mounted at "
+                         f"MODELFLEET_HOME ({state_dir}); see docs/operations.md#kubernetes")
+    if mount.get("mountPath") != state_dir:
+        raise ValueError(f"{shown}: volumeMounts mounts {names.STATE_VOLUME!r} at {mount.get('mountPath')!r}; mount it at "
+                         f"MODELFLEET_HOME ({state_dir})")
+    if "persistentVolumeClaim" in volume:
+        raise ValueError(f"{shown}: volumes {names.STATE_VOLUME!r} is a persistentVolumeClaim, which the GPU pods in the team "
+                         "namespaces cannot mount; declare the ReadWriteMany volume inline (nfs: or csi:)")
+    return dict(volume)
 
 
 def values_overlay(deploy: Deployment, team_namespaces: list[str]) -> dict[str, Any]:

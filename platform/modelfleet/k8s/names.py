@@ -29,6 +29,9 @@ POD_TEMPLATES_DIR = "/opt/airflow/pod_templates/modelfleet"
 """Where the scheduler sees the pod template files (the KubernetesExecutor reads them there)."""
 CPU_TEMPLATE = "cpu.yaml"
 
+STATE_VOLUME = "modelfleet-state"
+"""The ReadWriteMany volume holding MODELFLEET_HOME (the run folders), shared by workers, triggerer and GPU pods."""
+
 PART_OF = {"app.kubernetes.io/part-of": "modelfleet"}
 """Label on everything the platform renders."""
 
@@ -68,8 +71,3 @@ def gpu_template(gpu_class: str) -> str:
 def template_path(file_name: str) -> str:
     """The path the scheduler reads a pod template file from (executor_config `pod_template_file`)."""
     return f"{POD_TEMPLATES_DIR}/{file_name}"
-
-
-def job_name(dag_id: str, task_id: str) -> str:
-    """A Kueue training Job's base name: the DAG and task, DNS-1123, at most 50 characters (the provider adds `job-`)."""
-    return re.sub(r"[^a-z0-9]+", "-", f"{dag_id}-{task_id}".lower())[:50].strip("-")

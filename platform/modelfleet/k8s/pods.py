@@ -1,29 +1,28 @@
-"""Pods the platform runs on Kubernetes: the CPU and GPU pod templates, a GPU task's executor config, and the
-Kueue Job form of a GPU training step.
+"""Pods the platform runs on Kubernetes: the CPU and GPU pod templates and a GPU task's executor config.
 
-How a GPU training task runs in Kubernetes mode: the task keeps its pool and
-`queue="gpu"` from the DAG factory, and additionally gets
-`executor="KubernetesExecutor"` with the `executor_config` of
-`gpu_task_executor_args` (the DAG factory's embedded default does not use it
-yet; see docs/operations.md). The KubernetesExecutor then creates the task's
-pod from the class's template file with the override on top: in the team's
-namespace, labelled with the team's LocalQueue and the task's
+How a GPU training task runs in Kubernetes mode (MODELFLEET_MODE=kubernetes,
+modelfleet.k8s.runtime): the DAG factory gives the task its pool and
+`queue="gpu"` as in every mode, plus `executor="KubernetesExecutor"` and the
+`executor_config` of `gpu_task_executor_args`. The KubernetesExecutor creates
+the task's pod from the class's template file with the override on top: in
+the team's namespace, labelled with the team's LocalQueue and the task's
 WorkloadPriorityClass, requesting k GPUs (and k times the class's CPU and
 memory share), on the class's nodes. Kueue's pod integration holds the pod
 until the team's ClusterQueue admits it; then it is scheduled and the task
-runs exactly as under any executor.
+runs as under any executor, on the devices the device plugin bound to it
+(no platform lease), with the run folders on the shared state volume.
 
-`training_job` renders the other form Kueue admits: a suspended batch/v1 Job
-built by the cncf-kubernetes provider's KubernetesStartKueueJobOperator, for
-training that runs outside the Airflow task's own process.
+Kueue also admits batch Jobs (the cncf-kubernetes provider's
+KubernetesStartKueueJobOperator), but a Job runs outside the Airflow task:
+the platform trains in the task's own pod, so its XCom, retries, lineage and
+trace stay the task's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from modelfleet.k8s import names
+from modelfleet.k8s import names, runtime
 from modelfleet.k8s.kueue import scale
 
 if TYPE_CHECKING:
@@ -35,10 +34,6 @@ if TYPE_CHECKING:
     from modelfleet.specs.model import Resources
 
 Manifest = dict[str, Any]
-
-TRAIN_STEP_COMMAND = ("python", "-m", "modelfleet.training.step")
-"""The Kueue Job form's entry point: train one candidate of one DAG run outside an Airflow task.
-Not built yet (docs/operations.md): the Kubernetes mode trains in the task's own pod instead."""
 
 CPU_REQUESTS = {"cpu": "1", "memory": "2Gi"}
 """A CPU task pod's requests (the KubernetesExecutor's CPU template)."""
@@ -77,11 +72,15 @@ def _git_sync(deploy: Deployment) -> dict[str, Any]:
     return container
 
 
-def _environment(deploy: Deployment) -> list[dict[str, str]]:
+def _environment(deploy: Deployment, gpu: bool) -> list[dict[str, Any]]:
+    """The chart's common environment, where the execution API and the DAGs are, and (GPU pods) the node's name."""
     env = dict(deploy.env)
     env.update({"AIRFLOW__CORE__EXECUTION_API_SERVER_URL": deploy.execution_api_url,
                 "AIRFLOW__CORE__DAGS_FOLDER": deploy.dags_folder})
-    return [{"name": key, "value": value} for key, value in sorted(env.items())]
+    items: list[dict[str, Any]] = [{"name": key, "value": value} for key, value in sorted(env.items())]
+    if gpu:  # the host a training run records (modelfleet.k8s.runtime.device_grant)
+        items.append({"name": runtime.NODE_NAME_VARIABLE, "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}})
+    return items
 
 
 def pod_template(deploy: Deployment, capacity: Capacity, gpu_class: str | None = None) -> Manifest:
@@ -90,7 +89,9 @@ def pod_template(deploy: Deployment, capacity: Capacity, gpu_class: str | None =
     The container is `base`, as the executor requires. A GPU template asks for
     one GPU; a k-GPU task's pod override asks for k. Team-specific parts (the
     namespace, the Kueue labels) come from the override too, so one template
-    serves every team.
+    serves every team. The shared state volume (the Celery workers' run
+    folders, infra/helm/values.yaml) is mounted at MODELFLEET_HOME, so a pod's
+    task reads and writes the run folder its CPU stages use.
     """
     resources = gpu_resources(capacity, gpu_class, 1) if gpu_class else {"requests": dict(CPU_REQUESTS),
                                                                          "limits": {"memory": CPU_REQUESTS["memory"]}}
@@ -100,10 +101,11 @@ def pod_template(deploy: Deployment, capacity: Capacity, gpu_class: str | None =
         "initContainers": [_git_sync(deploy)],
         "containers": [{
             "name": "base", "image": deploy.image, "imagePullPolicy": "IfNotPresent",
-            "env": _environment(deploy), "resources": resources,
-            "volumeMounts": [{"name": "dags", "mountPath": deploy.dags_mount, "readOnly": True}],
+            "env": _environment(deploy, gpu=gpu_class is not None), "resources": resources,
+            "volumeMounts": [{"name": "dags", "mountPath": deploy.dags_mount, "readOnly": True},
+                             {"name": deploy.state_volume["name"], "mountPath": deploy.state_dir}],
         }],
-        "volumes": [{"name": "dags", "emptyDir": {}}],
+        "volumes": [{"name": "dags", "emptyDir": {}}, dict(deploy.state_volume)],
     }
     labels = {**names.PART_OF, "modelfleet.io/queue": "gpu" if gpu_class else "cpu"}
     if gpu_class:
@@ -179,54 +181,3 @@ def gpu_task_executor_args(pipeline: PipelineSpec, resources: Resources, capacit
     return {"executor": "KubernetesExecutor",
             "executor_config": {"pod_template_file": names.template_path(names.gpu_template(resources.gpu_class)),
                                 "pod_override": override}}
-
-
-def training_job(pipeline: PipelineSpec, task_id: str, resources: Resources, capacity: Capacity, deploy: Deployment,
-                 command: Sequence[str] = TRAIN_STEP_COMMAND) -> Manifest:
-    """The suspended Job KubernetesStartKueueJobOperator would submit for a GPU training step, as a manifest.
-
-    Built by the provider's own operator (its `build_job_request_obj`), so
-    the queue label, `suspend: true` and the Job's shape are the provider's:
-    team namespace, LocalQueue, WorkloadPriorityClass label, k GPUs with the
-    class's CPU and memory share, node selector and tolerations, the DAGs
-    fetched by git-sync, and a deadline of the step's timeout.
-    """
-    from airflow.providers.cncf.kubernetes.operators.kueue import KubernetesStartKueueJobOperator
-
-    assert resources.gpu_class, "a GPU task names its class (spec validation)"
-    template = pod_template(deploy, capacity, resources.gpu_class)
-    container = template["spec"]["containers"][0]
-    arguments = [*command[1:], "--dag-id", pipeline.dag_id, "--task-id", task_id, "--logical-date", "{{ ds }}"]
-    operator = KubernetesStartKueueJobOperator(
-        task_id=task_id,
-        queue_name=names.LOCAL_QUEUE,
-        namespace=names.namespace(pipeline.tenant.id),
-        name=names.job_name(pipeline.dag_id, task_id),
-        random_name_suffix=False,
-        image=deploy.image,
-        cmds=[command[0]],
-        arguments=arguments,
-        labels={names.PRIORITY_LABEL: names.priority_class(priority_tier(pipeline)), **names.PART_OF,
-                "modelfleet.io/tenant": pipeline.tenant.id},
-        env_vars=[to_model(e, "V1EnvVar") for e in container["env"]],
-        container_resources=to_model(gpu_resources(capacity, resources.gpu_class, resources.gpus), "V1ResourceRequirements"),
-        node_selector=dict(capacity.placement(resources.gpu_class).node_labels),
-        tolerations=[to_model(t, "V1Toleration") for t in tolerations(capacity, resources.gpu_class)],
-        init_containers=[to_model(c, "V1Container") for c in template["spec"]["initContainers"]],
-        volumes=[to_model(v, "V1Volume") for v in template["spec"]["volumes"]],
-        volume_mounts=[to_model(m, "V1VolumeMount") for m in container["volumeMounts"]],
-        automount_service_account_token=False,
-        suspend=True,  # Kueue unsuspends it on admission
-        backoff_limit=0,  # Airflow's retries retry the step, not Kubernetes
-        active_deadline_seconds=int(resources.timeout.total_seconds()),
-        wait_until_job_complete=True,
-        get_logs=True,
-    )
-    # Building the request asks the hook one thing, whether it runs inside a cluster (a pod label). The operator runs
-    # on a worker in the cluster; answer so instead of connecting to one.
-    operator.__dict__["hook"] = _InCluster()
-    return to_manifest(operator.build_job_request_obj())
-
-
-class _InCluster:
-    is_in_cluster = True

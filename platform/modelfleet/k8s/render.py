@@ -9,7 +9,6 @@ Files written (`modelfleet k8s render --out DIR`):
 | `pod-templates.yaml` | ConfigMap `modelfleet-pod-templates` with the CPU and GPU pod templates | `kubectl apply -n <airflow namespace> -f` |
 | `pod-templates/*.yaml` | the same templates as plain files | (reference) |
 | `helm-values.generated.yaml` | the watched namespaces, the execution API URL | `helm ... -f infra/helm/values.yaml -f` it |
-| `jobs/<dag>.<task>.yaml` | the Kueue Job form of each GPU training step | (what KubernetesStartKueueJobOperator submits) |
 """
 
 from __future__ import annotations
@@ -26,8 +25,7 @@ from modelfleet.k8s.helm import Deployment, values_overlay
 if TYPE_CHECKING:
     from modelfleet.scheduling.capacity import Capacity
     from modelfleet.scheduling.quota import ClassPlan
-    from modelfleet.specs.loader import Fleet, PipelineSpec
-    from modelfleet.specs.model import Resources
+    from modelfleet.specs.loader import Fleet
 
 Manifest = dict[str, Any]
 class _Dumper(yaml.SafeDumper):
@@ -61,16 +59,6 @@ class Rendered:
         return [m for m in self.objects() if m.get("kind") == kind]
 
 
-def gpu_steps(fleet: Fleet) -> list[tuple[PipelineSpec, str, Resources]]:
-    """Every GPU training step of the fleet: (pipeline, task id as the DAG factory names it, its resources)."""
-    steps = []
-    for pipeline in fleet.pipelines:
-        spec = pipeline.model
-        candidates = [("train", spec.training.resources)] + [(f"train_{c.name}", c.resources) for c in spec.candidates]
-        steps += [(pipeline, task_id, res) for task_id, res in candidates if res.device == "gpu" and res.gpu_class]
-    return sorted(steps, key=lambda step: (step[0].dag_id, step[1]))
-
-
 def pod_templates_configmap(templates: dict[str, Manifest], deploy: Deployment) -> Manifest:
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": names.POD_TEMPLATES_CONFIGMAP, "namespace": deploy.airflow_namespace, "labels": dict(names.PART_OF)},
@@ -87,8 +75,6 @@ def render(fleet: Fleet, capacity: Capacity, plans: list[ClassPlan], deploy: Dep
     rendered.files["pod-templates.yaml"] = [pod_templates_configmap(templates, deploy)]
     for name, template in templates.items():
         rendered.files[f"pod-templates/{name}"] = [template]
-    for pipeline, task_id, resources in gpu_steps(fleet):
-        rendered.files[f"jobs/{pipeline.dag_id}.{task_id}.yaml"] = [pods.training_job(pipeline, task_id, resources, capacity, deploy)]
     rendered.values = values_overlay(deploy, [ns["metadata"]["name"] for ns in namespaces])
     return rendered
 
@@ -102,9 +88,6 @@ def write(rendered: Rendered, out: Path) -> list[Path]:
         header = "" if relative.startswith("pod-templates/") else HEADER  # template files stay plain Pod manifests
         path.write_text(header + yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False))
         written.append(path)
-    stale = {p for p in (out / "jobs").glob("*.yaml")} - set(written) if (out / "jobs").is_dir() else set()
-    for path in stale:  # a step that no longer exists
-        path.unlink()
     values = out / "helm-values.generated.yaml"
     values.write_text(HEADER + yaml.dump(rendered.values, Dumper=_Dumper, sort_keys=False))
     written.append(values)

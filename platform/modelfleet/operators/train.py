@@ -40,10 +40,18 @@ class TrainModelOperator(PipelineStageOperator):
         return spec.training.resources
 
     def execute(self, context: Any) -> dict[str, Any]:
-        """CPU work trains at once; GPU work first leases concrete devices and trains on exactly those."""
+        """CPU work trains at once; GPU work first leases concrete devices and trains on exactly those.
+
+        On Kubernetes, Kueue and the device plugin already gave the task's pod its devices (modelfleet.k8s.runtime).
+        """
         resources = self.training_resources
         if resources.device != "gpu" or not resources.gpu_class:
             return self.train(context)
+        from modelfleet.k8s import runtime
+
+        if runtime.active():
+            grant = runtime.device_grant(resources.gpu_class, resources.gpus)
+            return {**self.train(context, grant), "gpu_lease": grant}
         from modelfleet.scheduling.capacity import load_capacity
         from modelfleet.scheduling.leases import Holder, leased_devices
 

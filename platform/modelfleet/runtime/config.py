@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from modelfleet import paths
 from modelfleet.features.config import config_file
+from modelfleet.k8s.runtime import KUBERNETES
 
 
 ADMIN_USER = "admin"
@@ -89,6 +90,9 @@ def recorded_mode(home: Path) -> str | None:
 
 def _mode(home: Path) -> str:
     mode = (os.environ.get("MODELFLEET_MODE") or recorded_mode(home) or "embedded").strip().lower()
+    if mode == KUBERNETES:
+        raise ValueError("MODELFLEET_MODE=kubernetes is the mode of the Helm deployment (infra/helm/values.yaml, "
+                         "docs/operations.md#kubernetes), which Kubernetes runs; on this machine use embedded or celery")
     if mode not in MODES:
         raise ValueError(f"MODELFLEET_MODE={mode!r}: use one of {', '.join(MODES)}")
     return mode

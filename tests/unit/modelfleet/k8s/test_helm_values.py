@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
-from support.k8s_render import REPO, FleetRender
+from support.k8s_render import REPO, FleetRender, gpu_tasks
 
-from modelfleet.k8s import names, pods
-from modelfleet.k8s.render import gpu_steps
+from modelfleet.k8s import names
 
 VALUES = REPO / "infra" / "helm" / "values.yaml"
 
@@ -24,13 +23,13 @@ CHART_KEYS = {
     "images.airflow.tag", "images.gitSync", "images.gitSync.repository", "images.gitSync.tag", "jwtSecretName",
     "multiNamespaceMode", "podTemplate", "ports", "ports.apiServer", "postgresql", "postgresql.enabled", "redis",
     "redis.enabled", "redis.passwordSecretName", "scheduler", "scheduler.extraVolumeMounts", "scheduler.extraVolumes",
-    "workers", "workers.args", "workers.command", "workers.replicas", "workers.resources",
+    "volumeMounts", "volumes", "workers", "workers.args", "workers.command", "workers.replicas", "workers.resources",
 }
 """Keys of the official chart's values.yaml (chart 1.18.x, default Airflow 3.1.3), read at apache/airflow commit
 d6ba4817823e8ffd2d3f676fc92aa7381e7d30f0 (chart/values.yaml): the ones these values use, and their neighbours.
 `dags.gitSync.credentialsSecret` and `sshKeySecret` appear there in the commented example the chart documents."""
 
-FREE_FORM = {"config", "env", "workers.args", "workers.command", "workers.resources", "scheduler.extraVolumes",
+FREE_FORM = {"config", "env", "volumes", "volumeMounts", "workers.args", "workers.command", "workers.resources", "scheduler.extraVolumes",
              "scheduler.extraVolumeMounts"}
 """Values whose content is not chart keys: airflow.cfg sections, container lists and resources."""
 
@@ -73,8 +72,7 @@ def test_executors_and_queues_agree_with_the_dag_factory(values: dict[str, Any],
 
     executors = values["executor"].split(",")
     assert executors[0] == "CeleryExecutor"  # the default: every task that does not name another
-    pipeline, _, resources = gpu_steps(real.fleet)[0]
-    assert pods.gpu_task_executor_args(pipeline, resources, real.capacity)["executor"] in executors
+    assert {task.executor for task in gpu_tasks(real.fleet)} == {"KubernetesExecutor"} <= set(executors)
     assert values["config"]["operators"]["default_queue"] == Resources().queue == "cpu"
     assert values["workers"]["args"][-1].endswith("airflow celery worker --queues cpu")
 
@@ -86,14 +84,14 @@ def test_names_agree_between_values_pod_templates_and_kueue(values: dict[str, An
     configmap = real.one("ConfigMap", volume["configMap"]["name"])
     assert configmap["metadata"]["namespace"] == deploy.airflow_namespace  # where the chart's scheduler runs
     assert mount["mountPath"] == names.POD_TEMPLATES_DIR
-    for pipeline, _, resources in gpu_steps(real.fleet):
-        path = pods.gpu_task_executor_args(pipeline, resources, real.capacity)["executor_config"]["pod_template_file"]
+    for task in gpu_tasks(real.fleet):
+        path = task.executor_config["pod_template_file"]
         folder, _, file_name = path.rpartition("/")
         assert folder == mount["mountPath"] and file_name in configmap["data"]
 
     watched = real.rendered.values["config"]["kubernetes_executor"]["multi_namespace_mode_namespace_list"].split(",")
     assert watched == [deploy.airflow_namespace, *sorted(n["metadata"]["name"] for n in real.rendered.of_kind("Namespace"))]
-    for queue in real.rendered.of_kind("LocalQueue") + [j for j in real.rendered.of_kind("Job")]:
+    for queue in real.rendered.of_kind("LocalQueue"):
         assert queue["metadata"]["namespace"] in watched
 
     image = f"{values['defaultAirflowRepository']}:{values['defaultAirflowTag']}"
@@ -104,11 +102,37 @@ def test_names_agree_between_values_pod_templates_and_kueue(values: dict[str, An
         template = yaml.safe_load(text)
         base = template["spec"]["containers"][0]
         assert base["name"] == "base" and base["image"] == image, file_name
-        env = {e["name"]: e["value"] for e in base["env"]}
+        env = {e["name"]: e.get("value") for e in base["env"]}
         assert {e["name"]: e["value"] for e in values["env"]}.items() <= env.items(), file_name
+        assert env["MODELFLEET_MODE"] == "kubernetes"  # the DAG factory's and the train task's switch
+        state = next(v for v in values["volumes"] if v["name"] == names.STATE_VOLUME)
+        assert state in template["spec"]["volumes"], file_name  # the run folders the chart's own containers mount
+        state_mount = next(m for m in values["volumeMounts"] if m["name"] == names.STATE_VOLUME)
+        assert state_mount in base["volumeMounts"] and state_mount["mountPath"] == env["MODELFLEET_HOME"], file_name
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == execution_url
         assert env["AIRFLOW__CORE__DAGS_FOLDER"] == f"/opt/airflow/dags/repo/{git['subPath']}"
         sync = {e["name"]: e["value"] for e in template["spec"]["initContainers"][0]["env"]}
         assert (sync["GITSYNC_REPO"], sync["GITSYNC_REF"]) == (git["repo"], git["ref"])
         assert template["spec"]["initContainers"][0]["image"] == f"{values['images']['gitSync']['repository']}:{values['images']['gitSync']['tag']}"
     assert env["PYTHONPATH"].split(":") == ["/opt/airflow/dags/repo/platform", "/opt/airflow/dags/repo/tenants"]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    pytest.param(lambda v: v["volumes"][0].update(nfs=None, persistentVolumeClaim={"claimName": "state"}),
+                 "is a persistentVolumeClaim, which the GPU pods in the team namespaces cannot mount", id="claim"),
+    pytest.param(lambda v: v["volumeMounts"][0].update(mountPath="/data"), "mount it at MODELFLEET_HOME (/opt/airflow/modelfleet)",
+                 id="elsewhere"),
+    pytest.param(lambda v: v.pop("volumes"), "volumes and volumeMounts need the shared volume 'modelfleet-state'", id="missing"),
+    pytest.param(lambda v: v.update(env=[e for e in v["env"] if e["name"] != "MODELFLEET_HOME"]), "env has no MODELFLEET_HOME",
+                 id="no-home"),
+])
+def test_the_run_folders_volume_is_shared_by_every_pod_or_refused(values: dict[str, Any], change: Any, expected: str) -> None:
+    import copy
+
+    from modelfleet.k8s.helm import Deployment
+
+    changed = copy.deepcopy(values)
+    change(changed)
+    with pytest.raises(ValueError, match="infra/helm/values.yaml") as raised:
+        Deployment.from_values(changed)
+    assert expected in str(raised.value)

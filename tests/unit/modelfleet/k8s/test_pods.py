@@ -1,4 +1,4 @@
-"""Every pod and Job the platform would submit, validated against Kubernetes' schemas and admissible by Kueue."""
+"""Every pod the platform would submit, validated against Kubernetes' schemas and admissible by Kueue."""
 
 from __future__ import annotations
 
@@ -8,29 +8,26 @@ from typing import Any
 
 import pytest
 import yaml
-from support.k8s_render import FleetRender, gpu_quota
+from support.k8s_render import FleetRender, gpu_quota, gpu_tasks, kubernetes_mode_tasks
 
 from modelfleet.k8s import names, pods
 from modelfleet.k8s.checks import core_problems, quantity
-from modelfleet.k8s.render import gpu_steps
 
 
 def test_core_manifests_are_valid_kubernetes(real: FleetRender) -> None:
     objects = real.rendered.objects()
     kinds = sorted({o["kind"] for o in objects if o["apiVersion"] in ("v1", "batch/v1")})
-    assert kinds == ["ConfigMap", "Job", "Namespace"]
+    assert kinds == ["ConfigMap", "Namespace"]
     templates = [t for path, docs in real.rendered.files.items() if path.startswith("pod-templates/") for t in docs]
     assert len(templates) == 1 + len(real.capacity.classes_with_devices())
     assert core_problems(objects + templates) == []
 
 
-def executor_pod(real: FleetRender, pipeline: Any, task_id: str, resources: Any) -> dict[str, Any]:
-    """The pod the KubernetesExecutor would create for the task: its template file with the override, built by Airflow's own code."""
+def executor_pod(real: FleetRender, pipeline: Any, task_id: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The pod the KubernetesExecutor would create for a task with this executor_config: its template file with the
+    override, built by Airflow's own code."""
     from airflow.providers.cncf.kubernetes.pod_generator import PodGenerator
 
-    args = pods.gpu_task_executor_args(pipeline, resources, real.capacity)
-    assert args["executor"] == "KubernetesExecutor"
-    config = args["executor_config"]
     path = config["pod_template_file"]
     assert path.startswith(names.POD_TEMPLATES_DIR + "/")
     configmap = real.one("ConfigMap", names.POD_TEMPLATES_CONFIGMAP)
@@ -45,14 +42,36 @@ def executor_pod(real: FleetRender, pipeline: Any, task_id: str, resources: Any)
     return pods.to_manifest(pod)
 
 
-def test_every_gpu_training_steps_pod_is_valid_and_admissible(real: FleetRender) -> None:
-    steps = gpu_steps(real.fleet)
+def test_in_kubernetes_mode_gpu_training_tasks_run_on_the_kubernetes_executor_and_cpu_tasks_stay_on_celery(real: FleetRender) -> None:
+    tasks = kubernetes_mode_tasks(real.fleet)
+    gpu = [t for t in tasks if t.resources.device == "gpu"]
     requests = [r for p in real.fleet.pipelines for r in p.model.gpu_requests]
-    assert steps and len(steps) == len(requests)  # every GPU training step, main trainers and challengers
+    assert gpu and len(gpu) == len(requests)  # every GPU training task, main trainers and challengers
+    for task in tasks:
+        if task.resources.device == "gpu":
+            assert task.executor == "KubernetesExecutor", (task.pipeline.dag_id, task.task_id)
+            assert task.executor_config["pod_template_file"] == names.template_path(names.gpu_template(task.resources.gpu_class))
+        else:
+            assert task.executor is None and task.executor_config == {}, (task.pipeline.dag_id, task.task_id)
+    assert len(tasks) > len(gpu)  # the fleet has CPU trainers too
+
+
+def test_the_embedded_and_celery_modes_name_no_executor() -> None:
+    from support.k8s_render import render_fleet
+
+    from modelfleet.dag_factory.pipeline import build_pipeline_dag
+
+    fleet = render_fleet().fleet
+    pipeline = next(p for p in fleet.pipelines if p.model.gpu_requests)
+    assert {task.executor for task in build_pipeline_dag(pipeline).tasks} == {None}
+
+
+def test_every_gpu_training_tasks_pod_is_valid_and_admissible(real: FleetRender) -> None:
     local_queues = {(q["metadata"]["namespace"], q["metadata"]["name"]) for q in real.rendered.of_kind("LocalQueue")}
     priority_classes = {c["metadata"]["name"] for c in real.rendered.of_kind("WorkloadPriorityClass")}
-    for pipeline, task_id, resources in steps:
-        pod = executor_pod(real, pipeline, task_id, resources)
+    for task in gpu_tasks(real.fleet):
+        pipeline, task_id, resources = task.pipeline, task.task_id, task.resources
+        pod = executor_pod(real, pipeline, task_id, task.executor_config)
         assert core_problems([pod]) == [], (pipeline.dag_id, task_id)
         team, labels = pipeline.tenant.id, pod["metadata"]["labels"]
         assert pod["metadata"]["namespace"] == names.namespace(team)
@@ -62,6 +81,11 @@ def test_every_gpu_training_steps_pod_is_valid_and_admissible(real: FleetRender)
         base = next(c for c in pod["spec"]["containers"] if c["name"] == "base")
         assert base["resources"]["limits"][names.GPU_RESOURCE] == str(resources.gpus)
         assert base["args"][:3] == ["python", "-m", "airflow.sdk.execution_time.execute_workload"]
+        state = next(m for m in base["volumeMounts"] if m["name"] == names.STATE_VOLUME)
+        assert state["mountPath"] == real.deploy.state_dir  # the run folders the CPU stages wrote
+        assert real.deploy.state_volume in pod["spec"]["volumes"]
+        node = next(e for e in base["env"] if e["name"] == "MODELFLEET_GPU_HOST")
+        assert node["valueFrom"] == {"fieldRef": {"fieldPath": "spec.nodeName"}}
         assert_admitted_only_by_its_flavor(real, pod, resources.gpu_class)
         assert_fits_the_teams_queue(real, pod, team, resources.gpu_class)
 
@@ -98,7 +122,8 @@ def assert_fits_the_teams_queue(real: FleetRender, pod: dict[str, Any], team: st
 def test_a_k_gpu_task_asks_for_k_gpus_and_k_shares_of_cpu_and_memory(real: FleetRender) -> None:
     pipeline = real.pipeline("payments__card_fraud")
     two = pipeline.model.candidates[0].resources.model_copy(update={"gpus": 2})
-    pod = executor_pod(real, pipeline, "train_mlp_challenger", two)
+    config = pods.gpu_task_executor_args(pipeline, two, real.capacity)["executor_config"]
+    pod = executor_pod(real, pipeline, "train_mlp_challenger", config)
     base = next(c for c in pod["spec"]["containers"] if c["name"] == "base")
     assert base["resources"]["requests"] == {"cpu": "12", "memory": "56Gi", names.GPU_RESOURCE: "2"}
     assert base["resources"]["limits"] == {"memory": "56Gi", names.GPU_RESOURCE: "2"}
@@ -108,26 +133,6 @@ def test_a_k_gpu_task_asks_for_k_gpus_and_k_shares_of_cpu_and_memory(real: Fleet
 def test_a_cpu_task_stays_on_celery(real: FleetRender) -> None:
     pipeline = real.pipeline("lending__application_default")
     assert pods.gpu_task_executor_args(pipeline, pipeline.model.training.resources, real.capacity) == {}
-
-
-def test_the_kueue_job_of_a_gpu_training_step(real: FleetRender) -> None:
-    pipeline = real.pipeline("payments__card_fraud")  # a CPU main trainer and a GPU challenger
-    (candidate,) = [c for c in pipeline.model.candidates if c.resources.device == "gpu"]
-    resources = candidate.resources
-    job = real.rendered.files[f"jobs/payments__card_fraud.train_{candidate.name}.yaml"][0]
-    assert core_problems([job]) == []
-    assert job["kind"] == "Job" and job["spec"]["suspend"] is True  # Kueue unsuspends it on admission
-    assert job["metadata"]["namespace"] == "modelfleet-payments"
-    assert job["metadata"]["labels"][names.QUEUE_LABEL] == names.LOCAL_QUEUE
-    assert job["metadata"]["labels"][names.PRIORITY_LABEL] == names.priority_class(pipeline.model.priority_tier or pipeline.tenant.priority_tier)
-    assert job["spec"]["activeDeadlineSeconds"] == resources.timeout.total_seconds()
-    assert job["spec"]["backoffLimit"] == 0
-    spec = job["spec"]["template"]["spec"]
-    assert spec["containers"][0]["resources"]["limits"][names.GPU_RESOURCE] == str(resources.gpus)
-    assert spec["nodeSelector"] == real.capacity.placement(resources.gpu_class).node_labels
-    assert_admitted_only_by_its_flavor(real, job["spec"]["template"], resources.gpu_class)
-    assert_fits_the_teams_queue(real, job["spec"]["template"], "payments", resources.gpu_class)
-    assert "--dag-id" in spec["containers"][0]["args"] and "payments__card_fraud" in spec["containers"][0]["args"]
 
 
 @pytest.mark.parametrize(("change", "expected"), [

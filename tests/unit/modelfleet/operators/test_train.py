@@ -94,3 +94,34 @@ def test_gpu_training_sees_exactly_its_leased_devices(stages, monkeypatch):
     assert len(held) == 2 and "CUDA_VISIBLE_DEVICES" not in os.environ
     leases.release(other)
     assert audit.audit().ok
+
+
+def test_on_kubernetes_gpu_training_uses_the_pods_devices_and_takes_no_lease(stages, monkeypatch):
+    """Kueue admitted the pod and the device plugin bound its GPUs: the task records them and leases nothing."""
+    from modelfleet.training import fit as training_fit
+
+    seen = []
+    real = training_fit.get_trainer
+
+    def spying(framework):
+        trainer = real(framework)
+        fit = trainer.fit
+
+        def fit_and_look(*args, **kwargs):
+            seen.append((os.environ.get("CUDA_VISIBLE_DEVICES"), leases.open_leases()))
+            return fit(*args, **kwargs)
+
+        monkeypatch.setattr(trainer, "fit", fit_and_look)
+        return trainer
+
+    monkeypatch.setattr(training_fit, "get_trainer", spying)
+    monkeypatch.setenv("MODELFLEET_MODE", "kubernetes")
+    monkeypatch.setenv("NVIDIA_VISIBLE_DEVICES", "GPU-5b1f0c1e-7d3a-4c1b-9a43-0b6f1c2d3e4f")  # what the device plugin sets
+    monkeypatch.setenv("MODELFLEET_GPU_HOST", "gpu-node-7")  # the pod template's downward API
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    result = stages.train("account_takeover", stages.day).ti.xcoms["train"]
+    assert result["gpu_lease"] == {"gpu_class": "a10g", "host": "gpu-node-7", "granted_by": "kubernetes",
+                                   "devices": ["GPU-5b1f0c1e-7d3a-4c1b-9a43-0b6f1c2d3e4f"]}
+    assert seen == [(None, [])]  # no lease row, and CUDA sees the container's own devices
+    tags = stages.client.get_run(result["run_id"]).data.tags
+    assert tags["gpu_lease"] == "a10g gpu-node-7:['GPU-5b1f0c1e-7d3a-4c1b-9a43-0b6f1c2d3e4f']"
