@@ -30,6 +30,13 @@ def tenants_copy(tmp_path: Path) -> Path:
     return target
 
 
+def test_a_bad_mode_setting_is_an_error_message_not_a_traceback(tmp_path: Path) -> None:
+    result = cli("status", env={"MODELFLEET_MODE": "kubernetes", "MODELFLEET_HOME": str(tmp_path / "home")})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "MODELFLEET_MODE=kubernetes is the mode of the Helm deployment" in " ".join(result.stdout.split())
+    assert "Traceback" not in result.stderr
+
+
 def test_validate_passes_on_the_fleet() -> None:
     result = cli("validate")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from rich.console import Console
@@ -13,8 +12,6 @@ from rich.table import Table
 def render(console: Console, out: Path | None = None, values: Path | None = None, release: str = "airflow",
            namespace: str = "airflow") -> int:
     """Render, check (Kubernetes schemas, Kueue's rules) and write; nothing is written when a check fails."""
-    # The provider's operator logs every Job it builds at INFO; rendering runs none of them.
-    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     from modelfleet import paths
     from modelfleet.k8s import checks
     from modelfleet.k8s.helm import Deployment

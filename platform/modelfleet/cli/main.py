@@ -9,6 +9,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
+
+from modelfleet.runtime.errors import ConfigError
 
 # Piped output (CI logs, files) gets room for the summary tables (13 columns) instead of rich's default 80.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -66,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     k8s_render.add_argument("--values", type=Path, default=None, help="Helm values (default infra/helm/values.yaml)")
     k8s_render.add_argument("--release", default="airflow", help="the Helm release name (default airflow)")
     k8s_render.add_argument("--namespace", default="airflow", help="the release's namespace (default airflow)")
+    report = sub.add_parser("report", help="write the fleet report: HTML with plots of runs, champions and GPUs (default .modelfleet/report)")
+    report.add_argument("--out", type=Path, default=None, help="folder to write index.html and the plots to")
     codeowners = sub.add_parser("codeowners", help="write or check CODEOWNERS from the tenants' owners")
     codeowners.add_argument("--check", action="store_true", help="exit 1 if CODEOWNERS is out of date")
     return parser
@@ -105,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.dlq_command == "replay":
                 return dlq_commands.replay(console, args.id, args.whole_run)
             return dlq_commands.discard(console, args.id, args.reason)
+        if args.command == "report":
+            from modelfleet.cli import report as report_command
+
+            return report_command.main(console, args.out)
         if args.command in ("pools", "gpus"):
             from modelfleet.cli import gpus as gpu_commands
 
@@ -126,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             logical_date = args.date or (datetime.now(timezone.utc).date() - timedelta(days=1))
             return lifecycle.run(console, logical_date, args.tenant, args.pipeline, args.timeout)
+    except ConfigError as exc:
+        console.print(f"[red]error[/red] {escape(str(exc))}", soft_wrap=True)
+        return 2
     except KeyboardInterrupt:
         console.print("interrupted; the platform keeps running (`modelfleet down` stops it)")
         return 130

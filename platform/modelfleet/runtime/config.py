@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from modelfleet import paths
 from modelfleet.features.config import config_file
 from modelfleet.k8s.runtime import KUBERNETES
+from modelfleet.runtime.errors import ConfigError
 
 
 ADMIN_USER = "admin"
@@ -46,6 +47,7 @@ not bound that wait: the SDK's BatchSpanProcessor ignores force_flush's timeout 
 
 _ON, _OFF = ("1", "on", "true", "yes"), ("0", "off", "false", "no")
 
+
 MODES = ("embedded", "celery")
 """`embedded`: SQLite + LocalExecutor. `celery`: PostgreSQL + Redis + CeleryExecutor and Celery workers."""
 
@@ -66,7 +68,7 @@ GPU_QUEUE = "gpu"
 def _switch(variable: str, default: str) -> bool:
     value = os.environ.get(variable, default).strip().lower()
     if value not in _ON + _OFF:
-        raise ValueError(f"{variable}={value!r}: use `on` or `off`")
+        raise ConfigError(f"{variable}={value!r}: use `on` or `off`")
     return value in _ON
 
 
@@ -75,7 +77,7 @@ def _traces_url(endpoint: str) -> str:
     endpoint = endpoint.strip()
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"MODELFLEET_OTLP_ENDPOINT={endpoint!r}: expected an OTLP/HTTP URL like http://collector:4318/v1/traces")
+        raise ConfigError(f"MODELFLEET_OTLP_ENDPOINT={endpoint!r}: expected an OTLP/HTTP URL like http://collector:4318/v1/traces")
     return endpoint.rstrip("/") + "/v1/traces" if parts.path in ("", "/") else endpoint
 
 
@@ -91,10 +93,10 @@ def recorded_mode(home: Path) -> str | None:
 def _mode(home: Path) -> str:
     mode = (os.environ.get("MODELFLEET_MODE") or recorded_mode(home) or "embedded").strip().lower()
     if mode == KUBERNETES:
-        raise ValueError("MODELFLEET_MODE=kubernetes is the mode of the Helm deployment (infra/helm/values.yaml, "
+        raise ConfigError("MODELFLEET_MODE=kubernetes is the mode of the Helm deployment (infra/helm/values.yaml, "
                          "docs/operations.md#kubernetes), which Kubernetes runs; on this machine use embedded or celery")
     if mode not in MODES:
-        raise ValueError(f"MODELFLEET_MODE={mode!r}: use one of {', '.join(MODES)}")
+        raise ConfigError(f"MODELFLEET_MODE={mode!r}: use one of {', '.join(MODES)}")
     return mode
 
 
@@ -150,7 +152,7 @@ class EmbeddedConfig:
         home = paths.state_dir()
         parallelism = int(os.environ.get("MODELFLEET_PARALLELISM", str(max(2, min(8, 2 * (os.cpu_count() or 2))))))
         if mode is not None and mode not in MODES:
-            raise ValueError(f"mode {mode!r}: use one of {', '.join(MODES)}")
+            raise ConfigError(f"mode {mode!r}: use one of {', '.join(MODES)}")
         return cls(
             home=home,
             mode=mode or _mode(home),
@@ -314,6 +316,8 @@ class EmbeddedConfig:
             "PATH": f"{bin_dir}:{env.get('PATH', '')}",
             "AIRFLOW_HOME": str(self.airflow_home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(paths.dags_dir()),
+            # The Fleet page (modelfleet.fleet_view): an Airflow plugin the API server mounts.
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(paths.repo_root() / "plugins"),
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

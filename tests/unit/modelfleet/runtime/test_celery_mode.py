@@ -82,9 +82,15 @@ def test_the_mode_up_started_is_followed_without_the_variable(home: Path) -> Non
     assert EmbeddedConfig.from_env().mode == "celery"
 
 
-def test_an_unknown_mode_is_refused(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MODELFLEET_MODE", "kubernetes")
-    with pytest.raises(ValueError, match="embedded, celery"):
+@pytest.mark.parametrize(("mode", "said"), [
+    pytest.param("swarm", "use one of embedded, celery", id="unknown"),
+    pytest.param("kubernetes", "the mode of the Helm deployment", id="kubernetes-is-helms"),
+])
+def test_a_mode_this_machine_cannot_run_is_refused(home: Path, monkeypatch: pytest.MonkeyPatch, mode: str, said: str) -> None:
+    from modelfleet.runtime.errors import ConfigError
+
+    monkeypatch.setenv("MODELFLEET_MODE", mode)
+    with pytest.raises(ConfigError, match=said):
         EmbeddedConfig.from_env()
 
 
