@@ -66,8 +66,8 @@ def test_train_tracks_params_epochs_model_and_versions(stages, model, framework,
     assert len(predictions) == len(holdout) and ((predictions >= 0) & (predictions <= 1)).all()
 
 
-def test_gpu_training_sees_exactly_its_leased_devices(stages, monkeypatch):
-    """The trainer runs with CUDA_VISIBLE_DEVICES set to the lease, and a second GPU task gets another device."""
+def look_while_fitting(monkeypatch, look):
+    """Every trainer the train task gets calls `look()` as it starts fitting; returns what it saw, in order."""
     from modelfleet.training import fit as training_fit
 
     seen = []
@@ -78,13 +78,20 @@ def test_gpu_training_sees_exactly_its_leased_devices(stages, monkeypatch):
         fit = trainer.fit
 
         def fit_and_look(*args, **kwargs):
-            seen.append((os.environ.get("CUDA_VISIBLE_DEVICES"), [(r.host, r.device) for r in leases.open_leases()]))
+            seen.append(look())
             return fit(*args, **kwargs)
 
         monkeypatch.setattr(trainer, "fit", fit_and_look)
         return trainer
 
     monkeypatch.setattr(training_fit, "get_trainer", spying)
+    return seen
+
+
+def test_gpu_training_sees_exactly_its_leased_devices(stages, monkeypatch):
+    """The trainer runs with CUDA_VISIBLE_DEVICES set to the lease, and a second GPU task gets another device."""
+    seen = look_while_fitting(monkeypatch, lambda: (os.environ.get("CUDA_VISIBLE_DEVICES"),
+                                                    [(r.host, r.device) for r in leases.open_leases()]))
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     other = leases.try_acquire(load_capacity(), leases.Holder("payments", "payments__x", "r", "t"), "a10g", 1)
     result = stages.train("account_takeover", stages.day).ti.xcoms["train"]
@@ -98,23 +105,7 @@ def test_gpu_training_sees_exactly_its_leased_devices(stages, monkeypatch):
 
 def test_on_kubernetes_gpu_training_uses_the_pods_devices_and_takes_no_lease(stages, monkeypatch):
     """Kueue admitted the pod and the device plugin bound its GPUs: the task records them and leases nothing."""
-    from modelfleet.training import fit as training_fit
-
-    seen = []
-    real = training_fit.get_trainer
-
-    def spying(framework):
-        trainer = real(framework)
-        fit = trainer.fit
-
-        def fit_and_look(*args, **kwargs):
-            seen.append((os.environ.get("CUDA_VISIBLE_DEVICES"), leases.open_leases()))
-            return fit(*args, **kwargs)
-
-        monkeypatch.setattr(trainer, "fit", fit_and_look)
-        return trainer
-
-    monkeypatch.setattr(training_fit, "get_trainer", spying)
+    seen = look_while_fitting(monkeypatch, lambda: (os.environ.get("CUDA_VISIBLE_DEVICES"), leases.open_leases()))
     monkeypatch.setenv("MODELFLEET_MODE", "kubernetes")
     monkeypatch.setenv("NVIDIA_VISIBLE_DEVICES", "GPU-5b1f0c1e-7d3a-4c1b-9a43-0b6f1c2d3e4f")  # what the device plugin sets
     monkeypatch.setenv("MODELFLEET_GPU_HOST", "gpu-node-7")  # the pod template's downward API
