@@ -30,6 +30,8 @@ fi
 # The celery mode's PostgreSQL and Redis (Debian packages): no apt at all when both are present.
 # Without root or sudo it only warns; the celery-mode tests then say what to install.
 bash infra/celery/install.sh || echo "install: celery mode unavailable until PostgreSQL and Redis are installed" >&2
+# The browser tests' Chromium (Debian package), likewise.
+bash scripts/install-browser.sh || echo "install: browser tests unavailable until chromium is installed" >&2
 
 want="$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -x "$venv/bin/modelfleet" ]]; then

@@ -347,10 +347,11 @@ def test_monitoring_and_status_find_one_injected_failure(platform_env) -> None:
     from modelfleet.runtime.api_client import AirflowApi
     from modelfleet.runtime.config import EmbeddedConfig
 
-    _, env = platform_env
+    home, env = platform_env
     land_replay_data(env, rows=20, day=FAILED_DATE)
     failed = cli(env, "run", "--date", FAILED_DATE, "--timeout", "600", "--pipeline", REPLAY_PIPELINE)
     assert failed.returncode == 1, failed.stdout[-3000:]
+    assert f"report: {home / 'report' / 'index.html'}" in failed.stdout  # run says where the report is
 
     with pytest.MonkeyPatch.context() as patch:
         for key in ("MODELFLEET_HOME", "MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT"):
@@ -372,6 +373,73 @@ def test_monitoring_and_status_find_one_injected_failure(platform_env) -> None:
     assert status.returncode == 1, status.stdout
     assert f"{REPLAY_PIPELINE}:" in screen.split("pipelines below target (1d)")[1].split("failing tasks")[0]
     assert f"{REPLAY_PIPELINE}.validate_data" in screen.split("failing tasks (1d)")[1].split("stuck in queued")[0]
+
+
+def test_the_fleet_page_in_a_browser_shows_every_tenant_the_failed_pipeline_and_a_gpu_lease(platform_env) -> None:
+    """Headless Chromium: sign in with the Airflow UI's own form, open Fleet from the UI, see every team, the
+    pipeline the previous test left failed, and a lease held on a device; the report of the failed `run` opens too.
+    Screenshots: build/test-artifacts/fleet-*.png. Any console or page error in any frame fails the test."""
+    import httpx
+    from support.browser import chromium
+
+    from modelfleet.runtime import platform as runtime_platform
+    from modelfleet.runtime.config import ADMIN_USER, EmbeddedConfig
+    from modelfleet.scheduling import leases
+    from modelfleet.scheduling.capacity import load_capacity
+    from modelfleet.specs.loader import load_fleet
+
+    home, env = platform_env
+    with pytest.MonkeyPatch.context() as patch:
+        for key in ("MODELFLEET_HOME", "MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT"):
+            patch.setenv(key, env[key])
+        config = EmbeddedConfig.from_env()
+        password = runtime_platform.admin_password(config)
+        lease = leases.try_acquire(load_capacity(), leases.Holder("payments", "payments__card_fraud", "browser_test", "train_mlp_challenger"),
+                                   "a10g", 1)
+    assert lease is not None
+    device = f"{lease.gpu_class}/{lease.host}/{lease.devices[0]}"
+    try:
+        anonymous = httpx.get(f"{config.api_url}/fleet/api/fleet", timeout=30)
+        assert anonymous.status_code == 401  # the plugin takes Airflow's login, not none
+        with chromium() as browser:
+            page = browser.page
+            page.goto(config.api_url)
+            page.wait_for_selector("input[name=username]", timeout=60_000)
+            page.fill("input[name=username]", ADMIN_USER)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/auth/login" not in url, timeout=60_000)
+            page.wait_for_load_state("networkidle")
+            browser.errors.clear()  # from here on: the Fleet page
+            page.goto(f"{config.api_url}/plugin/fleet")
+            frame = page.frame_locator("iframe")
+            frame.locator("body[data-loaded=true]").wait_for(timeout=60_000)
+            tenants = sorted(load_fleet().tenants)
+            for tenant in tenants:
+                assert frame.locator(f"section.tenant[data-tenant={tenant}]").count() == 1, tenant
+            failed = frame.locator(f"tr[data-dag-id={REPLAY_PIPELINE}]")
+            assert failed.get_attribute("data-state") == "failed"
+            assert failed.locator(".last-run .badge").inner_text() == "failed"
+            browser.screenshot("fleet-pipelines")
+            frame.locator("#tab-gpus").click()
+            held = frame.locator(f".device[data-device='{device}']")
+            held.wait_for(timeout=30_000)
+            assert "leased" in (held.get_attribute("class") or "") and held.get_attribute("data-tenant") == "payments"
+            assert "train_mlp_challenger" in held.inner_text()
+            browser.screenshot("fleet-gpus")
+            report = home / "report" / "index.html"
+            assert report.exists()  # `modelfleet run` wrote it
+            page.goto(report.as_uri())
+            assert page.locator(f"h2#tenant-{REPLAY_PIPELINE.split('__')[0]}").count() == 1
+            browser.screenshot("fleet-report")
+            assert browser.errors == []
+        token = httpx.post(f"{config.api_url}/auth/token", json={"username": ADMIN_USER, "password": password}, timeout=30)
+        view = httpx.get(f"{config.api_url}/fleet/api/fleet", headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=60)
+        assert view.status_code == 200 and sorted(t["id"] for t in view.json()["tenants"]) == tenants
+    finally:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("MODELFLEET_HOME", env["MODELFLEET_HOME"])
+            leases.release(lease)
 
 
 def test_up_restarts_a_component_that_died(platform_env) -> None:

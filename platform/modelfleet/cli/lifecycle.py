@@ -84,7 +84,24 @@ def run(console: Console, logical_date: date, tenants: list[str] | None, pipelin
         if dag_ids:
             results += run_phase(console, api, name, dag_ids, logical_date, deadline)
     outcomes = model_outcomes(api, results, logical_date)
-    return summarise(console, results, len(broken), time.monotonic() - started, config, outcomes, read_registry(console, config))
+    code = summarise(console, results, len(broken), time.monotonic() - started, config, outcomes, read_registry(console, config))
+    report(console, config)
+    return code
+
+
+def report(console: Console, config: EmbeddedConfig) -> None:
+    """Write the fleet report and say where it and the Fleet page are.
+
+    In a process of its own: Airflow reads its configuration once per
+    process, and this one was not started with the platform's.
+    """
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "modelfleet.cli.main", "report"], capture_output=True, text=True, timeout=300)
+    said = (done.stdout.strip().splitlines() or [done.stderr.strip()[-300:]])[-1]
+    console.print(escape(said) if done.returncode == 0 else f"[yellow]report not written[/yellow]: {escape(said)}")
+    console.print(f"Fleet page: {config.api_url}/plugin/fleet")
 
 
 def fleet_phases(chosen: list, whole_tenants: bool) -> dict[str, list[str]]:

@@ -33,7 +33,8 @@ class RegisterModelOperator(PipelineStageOperator):
                     name=name, source=decision["model_uri"], run_id=decision["run_id"],
                     model_id=decision["model_uri"].removeprefix("models:/"),
                     tags={**lineage_tags(run_tags), tags.RUN_ID: decision["run_id"], "logical_date": context["ds"],
-                          "decision": decision["decision"], "candidate": decision["candidate"]},
+                          "decision": decision["decision"], "candidate": decision["candidate"],
+                          tags.METRIC: self.pipeline.model.evaluation.metric, tags.HOLDOUT_METRIC: repr(float(decision["metric"]))},
                     description=decision["reason"],
                 )
                 self.log.info("%s: registered version %s from run %s", name, version.version, decision["run_id"])

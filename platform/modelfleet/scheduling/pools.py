@@ -57,6 +57,17 @@ class PoolLayout:
                                 if gpu_class in tenant.gpu_quota}
         return cls(sizes)
 
+    @classmethod
+    def from_pool_names(cls, names: list[str], fleet: Fleet) -> PoolLayout:
+        """The layout of the pools Airflow has (what `pools sync` wrote) for the quotas still declared: no spec is read."""
+        sizes: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+        for name in names:
+            parsed = parse_pool_name(name)
+            tenant = fleet.tenants.get(parsed[0]) if parsed is not None else None
+            if parsed is not None and tenant is not None and parsed[1] in tenant.gpu_quota:
+                sizes[parsed[1]][parsed[0]].add(parsed[2])
+        return cls({c: {t: tuple(sorted(ks)) for t, ks in sorted(teams.items())} for c, teams in sorted(sizes.items())})
+
     def names(self) -> list[str]:
         return sorted(gpu_pool_name(tid, cls, k) for cls, teams in self.sizes.items() for tid, ks in teams.items() for k in ks)
 

@@ -235,6 +235,21 @@ def load_fleet(
     return fleet
 
 
+def load_tenants(base: Path | None = None, fleet_data_root: Path | None = None) -> Fleet:
+    """Only the teams' tenant.yaml files, no model specs: for views of the whole fleet that must stay cheap at any size."""
+    base = (base or paths.tenants_dir()).resolve()
+    fleet_data_root = fleet_data_root or paths.data_root()
+    fleet = Fleet()
+    grants = GrantsView.load()
+    for tenant_dir in _tenant_dirs(base):
+        tenant, problems = load_tenant(tenant_dir, base, fleet_data_root, grants)
+        if tenant is None:
+            fleet.problems.extend(problems)
+        else:
+            fleet.tenants[tenant.id] = tenant
+    return fleet
+
+
 def _check_feature_views(fleet: Fleet, tenant_id: str) -> None:
     """Record a team's specs that disagree about a shared view, so `validate` says what the feature DAG's placeholder says."""
     from modelfleet.features.definitions import tenant_definitions  # built from PipelineSpecs: it imports this module

@@ -93,7 +93,8 @@ def test_environment_names_are_airflows_or_the_platforms(compose: dict[str, Any]
 def test_what_every_airflow_process_needs_is_set_as_the_runtime_sets_it(compose: dict[str, Any], runtime: Any) -> None:
     embedded = runtime.environment()
     shared = {"AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY",
-              "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__LOAD_EXAMPLES",
+              "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__PLUGINS_FOLDER",
+              "AIRFLOW__CORE__LOAD_EXAMPLES",
               "AIRFLOW_CONN_MLFLOW_DEFAULT", "MLFLOW_TRACKING_URI", "MLFLOW_DISABLE_TELEMETRY", "MODELFLEET_REPO", "MODELFLEET_HOME"}
     assert shared <= set(embedded)  # names the embedded platform sets too: the same names, other values
     services = compose["services"]
@@ -102,6 +103,7 @@ def test_what_every_airflow_process_needs_is_set_as_the_runtime_sets_it(compose:
         assert shared <= set(env), f"{name}: missing {sorted(shared - set(env))}"
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
         assert env["AIRFLOW__CORE__DAGS_FOLDER"] == f"{env['MODELFLEET_REPO']}/dags"
+        assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == f"{env['MODELFLEET_REPO']}/plugins"  # the Fleet page
         assert env["AIRFLOW_CONN_MLFLOW_DEFAULT"] == env["MLFLOW_TRACKING_URI"]  # as the runtime has them: one MLflow
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith("/execution/")
 

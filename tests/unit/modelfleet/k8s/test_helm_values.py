@@ -105,6 +105,7 @@ def test_names_agree_between_values_pod_templates_and_kueue(values: dict[str, An
         env = {e["name"]: e.get("value") for e in base["env"]}
         assert {e["name"]: e["value"] for e in values["env"]}.items() <= env.items(), file_name
         assert env["MODELFLEET_MODE"] == "kubernetes"  # the DAG factory's and the train task's switch
+        assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == f"{env['MODELFLEET_REPO']}/plugins"  # the Fleet page
         state = next(v for v in values["volumes"] if v["name"] == names.STATE_VOLUME)
         assert state in template["spec"]["volumes"], file_name  # the run folders the chart's own containers mount
         state_mount = next(m for m in values["volumeMounts"] if m["name"] == names.STATE_VOLUME)

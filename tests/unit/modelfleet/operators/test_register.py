@@ -16,6 +16,8 @@ def test_rerun_of_the_same_logical_date_reuses_its_model_version(stages):
     assert again[name] == first
     versions = stages.client.search_model_versions(f"name='{name}'")
     assert [(v.version, v.tags["logical_date"]) for v in versions] == [(1, run.ds)]
+    trained = stages.client.get_run(versions[0].run_id).data.metrics["holdout_auc"]
+    assert (versions[0].tags["metric"], float(versions[0].tags["holdout_metric"])) == ("auc", trained)  # the Fleet page's trend
     assert stages.client.get_model_version_by_alias(name, "challenger").version == 1
     model = stages.client.get_registered_model(name)
     assert model.tags == {"tenant": "payments", "dag_id": name}
