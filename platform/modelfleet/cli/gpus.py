@@ -73,12 +73,10 @@ def show(console: Console) -> int:
         teams.add_column(column, justify="left" if column in ("class", "tenant") else "right")
     for gpu_class, tenants in sorted(states.items()):
         for t in tenants:
-            borrowed = max(0, t.held - t.quota.nominal)
-            waiting = sum(len(p.waiting) for p in t.pools)
             teams.add_row(gpu_class, t.tenant, str(t.quota.nominal),
                           "none" if t.quota.borrowing_limit is None else str(t.quota.borrowing_limit),
-                          str(t.size), str(t.used), f"[yellow]{borrowed}[/yellow]" if borrowed else "0",
-                          str(waiting), str(sum(p.waiting_gpus for p in t.pools)))
+                          str(t.size), str(t.used), f"[yellow]{t.borrowed}[/yellow]" if t.borrowed else "0",
+                          str(t.waiting_tasks), str(sum(p.waiting_gpus for p in t.pools)))
     console.print(teams)
     return 0
 

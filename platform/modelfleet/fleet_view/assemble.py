@@ -116,6 +116,13 @@ def fleet_view(session: Any, *, base_url: str, mlflow_url: str | None, allowed: 
         for tid, pipes in sorted(tenants.items())])
 
 
+def _device_lease(lease: Any, visible: bool, now: float) -> DeviceLease:
+    """A live lease as the user may see it: whose, or only that it is another team's."""
+    return DeviceLease(tenant=lease.tenant if visible else OTHER_TEAM, dag_id=lease.dag_id if visible else "",
+                       run_id=lease.run_id if visible else "", task_id=lease.task_id if visible else "",
+                       since=_iso(lease.acquired_at), heartbeat_age_s=round(now - lease.heartbeat_at, 1))
+
+
 def gpu_view(session: Any, *, allowed: set[str] | None = None, now: datetime | None = None) -> GpuView:
     """Every declared device with its live lease, each team's pools (guarantee, in use, borrowed), 24 hours of leases."""
     now = now or datetime.now(timezone.utc)
@@ -135,15 +142,11 @@ def gpu_view(session: Any, *, allowed: set[str] | None = None, now: datetime | N
     devices = []
     for device in capacity.devices() if capacity is not None else []:
         lease = held.get((device.gpu_class, device.host, device.index))
-        devices.append(Device(gpu_class=device.gpu_class, host=device.host, device=device.index, lease=None if lease is None else (
-            DeviceLease(tenant=lease.tenant, dag_id=lease.dag_id, run_id=lease.run_id, task_id=lease.task_id,
-                        since=_iso(lease.acquired_at), heartbeat_age_s=round(stamp - lease.heartbeat_at, 1))
-            if shown(lease.dag_id) else DeviceLease(tenant=OTHER_TEAM, dag_id="", run_id="", task_id="",
-                                                    since=_iso(lease.acquired_at), heartbeat_age_s=round(stamp - lease.heartbeat_at, 1)))))
+        devices.append(Device(gpu_class=device.gpu_class, host=device.host, device=device.index,
+                              lease=None if lease is None else _device_lease(lease, shown(lease.dag_id), stamp)))
     pools = _read(missing, "GPU pools (Airflow)", lambda: platform_state.team_pools(session)) or []
     teams = [TenantGpus(tenant=state.tenant, gpu_class=gpu_class, guarantee=state.quota.nominal, pool_slots=state.size,
-                        in_use=state.used, borrowed=max(0, state.used - state.quota.nominal),
-                        waiting=sum(len(p.waiting) for p in state.pools))
+                        in_use=state.used, borrowed=state.borrowed, waiting=state.waiting_tasks)
              for gpu_class, state in pools if visible_tenants is None or state.tenant in visible_tenants]
     timeline = []
     for lease in history:

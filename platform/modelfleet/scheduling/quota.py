@@ -74,6 +74,15 @@ class TenantState:
         """GPUs counted against capacity: a shrunk pool still holds its running tasks' GPUs."""
         return max(self.size, self.used)
 
+    @property
+    def borrowed(self) -> int:
+        """GPUs beyond the team's guarantee that its pools hold (lent to it by the quota controller)."""
+        return max(0, self.held - self.quota.nominal)
+
+    @property
+    def waiting_tasks(self) -> int:
+        return sum(len(p.waiting) for p in self.pools)
+
 
 @dataclass
 class ClassPlan:

@@ -128,3 +128,14 @@ def test_once_borrowed_tasks_end_every_team_with_work_gets_at_least_its_guarante
     plan = plan_class("a10g", capacity, drained)
     for t in drained:
         assert plan.granted[t.tenant] >= min(t.quota.nominal, t.wanted)
+
+
+def test_a_team_borrows_what_its_pools_hold_beyond_its_guarantee() -> None:
+    """Lent slots count as borrowed while the pool holds them, used or not; a shrunk pool still holds its running tasks."""
+    quota = GpuQuota(nominal=1, borrowing_limit=2)
+    grown = TenantState("t", quota, 10, (PoolState("t__gpu_a10g", 1, 3, 1, (10, 10)),))
+    assert (grown.held, grown.borrowed, grown.waiting_tasks) == (3, 2, 2)
+    shrunk = TenantState("t", quota, 10, (PoolState("t__gpu_a10g", 1, 1, 2),))
+    assert (shrunk.held, shrunk.borrowed, shrunk.waiting_tasks) == (2, 1, 0)
+    within = TenantState("t", quota, 10, (PoolState("t__gpu_a10g", 1, 1, 0),))
+    assert within.borrowed == 0
