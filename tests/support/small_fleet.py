@@ -14,13 +14,13 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 
 DAGS = {  # dag_id -> tags
-    "payments__card_fraud": ["tenant:payments", "tier:critical", "framework:xgboost"],
-    "payments__card_fraud__scoring": ["tenant:payments", "tier:critical", "scoring"],
-    "payments__features": ["tenant:payments", "tier:critical", "features"],
-    "lending__application_default": ["tenant:lending", "tier:high", "framework:xgboost"],
-    "retention__churn_deep": ["tenant:retention", "broken-spec"],
-    "supplychain__demand_forecast_nn": ["tenant:supplychain", "tier:medium", "framework:torch"],
-    "modelfleet_monitoring": ["platform"],
+    "payments__fv_fraud": ["tenant:payments", "tier:critical", "framework:xgboost"],
+    "payments__fv_fraud__scoring": ["tenant:payments", "tier:critical", "scoring"],
+    "payments__fv_features": ["tenant:payments", "tier:critical", "features"],
+    "lending__fv_default": ["tenant:lending", "tier:high", "framework:xgboost"],
+    "retention__fv_broken": ["tenant:retention", "broken-spec"],
+    "supplychain__fv_idle": ["tenant:supplychain", "tier:medium", "framework:torch"],
+    "fv_platform_dag": ["platform"],
 }
 
 
@@ -35,12 +35,12 @@ HELD_RUN = "broke"
 
 @contextmanager
 def held_lease() -> Iterator[Any]:
-    """An a10g lease of payments__card_fraud.train_mlp_challenger, held for the block only: the platform database is
+    """An a10g lease of payments__fv_fraud.train_mlp_challenger, held for the block only: the platform database is
     the session's, and other tests count the open leases."""
     from modelfleet.scheduling import leases
     from modelfleet.scheduling.capacity import load_capacity
 
-    lease = leases.try_acquire(load_capacity(), leases.Holder("payments", "payments__card_fraud", HELD_RUN, "train_mlp_challenger"),
+    lease = leases.try_acquire(load_capacity(), leases.Holder("payments", "payments__fv_fraud", HELD_RUN, "train_mlp_challenger"),
                                "a10g", 1)
     assert lease is not None, "no a10g free for the Fleet page's tests"
     try:
@@ -63,10 +63,10 @@ def _run(session, dag_id: str, run_id: str, state: str, ended: datetime | None, 
 def populate(mlflow_url: str) -> SmallFleet:
     """Runs, versions, drift, a dead letter and leases as a day of the fleet leaves them.
 
-    payments__card_fraud: 3 successful runs and, last, a failed one in 7 days; 2 versions, champion v2; drift on
-    `amount`; a dead letter; a released a10g lease (a held one: `held_lease`). lending__application_default: a success 10 days ago
-    and a run still running; a registered model without versions. retention__churn_deep: a broken spec.
-    supplychain__demand_forecast_nn: no runs. The scoring, features and monitoring DAGs are not pipelines.
+    payments__fv_fraud: 3 successful runs and, last, a failed one in 7 days; 2 versions, champion v2; drift on
+    `amount`; a dead letter; a released a10g lease (a held one: `held_lease`). lending__fv_default: a success 10 days ago
+    and a run still running; a registered model without versions. retention__fv_broken: a broken spec.
+    supplychain__fv_idle: no runs. The scoring, features and monitoring DAGs are not pipelines.
     """
     from airflow.models.dag import DagModel, DagTag
     from airflow.models.dagbundle import DagBundleModel
@@ -92,28 +92,28 @@ def populate(mlflow_url: str) -> SmallFleet:
             for name in names:
                 session.merge(DagTag(dag_id=dag_id, name=name))
         for day in (1, 2, 3):
-            _run(session, "payments__card_fraud", f"ok_{day}", "success", NOW - timedelta(days=day))
-        _run(session, "payments__card_fraud", "broke", "failed", NOW - timedelta(hours=2), minutes=12)
-        _run(session, "lending__application_default", "old", "success", NOW - timedelta(days=10))
-        _run(session, "lending__application_default", "now", "running", None)
+            _run(session, "payments__fv_fraud", f"ok_{day}", "success", NOW - timedelta(days=day))
+        _run(session, "payments__fv_fraud", "broke", "failed", NOW - timedelta(hours=2), minutes=12)
+        _run(session, "lending__fv_default", "old", "success", NOW - timedelta(days=10))
+        _run(session, "lending__fv_default", "now", "running", None)
         Pool.create_or_update_pool("payments__gpu_a10g", slots=1, description="", include_deferred=False, session=session)
 
     client = MlflowClient(tracking_uri=mlflow_url, registry_uri=mlflow_url)
-    client.create_registered_model("payments__card_fraud", tags={"tenant": "payments", "dag_id": "payments__card_fraud"})
-    experiment = client.create_experiment("payments__card_fraud")
+    client.create_registered_model("payments__fv_fraud", tags={"tenant": "payments", "dag_id": "payments__fv_fraud"})
+    experiment = client.create_experiment("payments__fv_fraud")
     for day, value in (("2026-11-24", 0.88), ("2026-11-25", 0.91)):
         run = client.create_run(experiment)
-        client.create_model_version("payments__card_fraud", f"runs:/{run.info.run_id}/model", run_id=run.info.run_id,
+        client.create_model_version("payments__fv_fraud", f"runs:/{run.info.run_id}/model", run_id=run.info.run_id,
                                     tags={"logical_date": day, tags.METRIC: "auc", tags.HOLDOUT_METRIC: repr(value),
                                           tags.TRACE_ID: TRACE})
-    client.set_registered_model_alias("payments__card_fraud", "champion", "2")
-    client.create_registered_model("lending__application_default",
-                                   tags={"tenant": "lending", "dag_id": "lending__application_default"})
+    client.set_registered_model_alias("payments__fv_fraud", "champion", "2")
+    client.create_registered_model("lending__fv_default",
+                                   tags={"tenant": "lending", "dag_id": "lending__fv_default"})
 
-    store.save_drift([{"dag_id": "payments__card_fraud", "model_name": "payments__card_fraud", "champion_version": "2",
+    store.save_drift([{"dag_id": "payments__fv_fraud", "model_name": "payments__fv_fraud", "champion_version": "2",
                        "data_date": "2026-11-26", "column": column, "psi": psi, "ks_pvalue": None, "drifted": psi > 0.2}
                       for column, psi in (("amount", 0.31), ("merchant_age", 0.05))])
-    dead_letters.record(dead_letters.Failure("payments", "payments__card_fraud", "train", "broke", 2, message="boom"))
-    done = leases.try_acquire(load_capacity(), leases.Holder("payments", "payments__card_fraud", "ok_1", "train"), "a10g", 1)
+    dead_letters.record(dead_letters.Failure("payments", "payments__fv_fraud", "train", "broke", 2, message="boom"))
+    done = leases.try_acquire(load_capacity(), leases.Holder("payments", "payments__fv_fraud", "ok_1", "train"), "a10g", 1)
     leases.release(done)
     return SmallFleet(mlflow_url)

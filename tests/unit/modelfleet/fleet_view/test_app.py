@@ -59,9 +59,9 @@ def test_a_trace_of_a_dag_the_user_may_not_read_is_not_found(client_as, tmp_path
 
     monkeypatch.setenv("MODELFLEET_HOME", str(tmp_path))
     (tmp_path / "traces").mkdir()
-    span = {"trace_id": TRACE, "span_id": "1", "name": "dag_run.payments__card_fraud", "start_ns": 1,
-            "attributes": {"airflow.dag_id": "payments__card_fraud"}}
+    span = {"trace_id": TRACE, "span_id": "1", "name": "dag_run.payments__fv_fraud", "start_ns": 1,
+            "attributes": {"airflow.dag_id": "payments__fv_fraud"}}
     (tmp_path / "traces" / "spans.jsonl").write_text(json.dumps(span) + "\n")
     assert client_as(SimpleAuthManagerUser(username="lee", role="viewer", teams=["lending"])).get(f"/api/traces/{TRACE}").status_code == 404
     found = client_as(SimpleAuthManagerUser(username="pat", role="viewer", teams=["payments"])).get(f"/api/traces/{TRACE}")
-    assert found.status_code == 200 and [s["name"] for s in found.json()] == ["dag_run.payments__card_fraud"]
+    assert found.status_code == 200 and [s["name"] for s in found.json()] == ["dag_run.payments__fv_fraud"]
