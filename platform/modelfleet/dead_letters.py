@@ -3,7 +3,13 @@
 Written by the failure callback (notifiers/dead_letter.py), read and acted on
 by `modelfleet dlq` (cli/dlq.py). An entry is `open` until it is `replayed`
 (the task ran again for the same logical date) or `discarded` (on-call
-decided nothing is to be done). Recording is idempotent per failed try.
+decided nothing is to be done).
+
+One open entry per task instance of a run: recording the same try again is a
+no-op, and a later try of the same task instance that fails for good while
+its entry is still open replaces that entry's try and error (one replay
+covers both). That later try happens when the scheduler dies while a failed
+task is reporting: Airflow resets the orphaned task and runs it again.
 """
 
 from __future__ import annotations
@@ -42,14 +48,22 @@ class Failure:
 
 
 def record(failure: Failure, *, now: float | None = None, engine: Engine | None = None) -> int:
-    """Add an open entry; the id of the existing one when this try was already recorded."""
+    """The id of the task instance's open entry: added, or brought up to this try (see the module docstring)."""
     engine = engine or state_db.engine()
     values = {**failure.__dict__, "message": failure.message[:MESSAGE_LIMIT],
               "failed_at": time.time() if now is None else now, "state": OPEN}
+    c = dead_letters.c
     try:
         with engine.begin() as conn:
-            return int(conn.execute(insert(dead_letters).values(**values)).inserted_primary_key[0])
-    except IntegrityError:
+            open_entry = conn.execute(select(c.id, c.try_number).where(and_(
+                c.dag_id == failure.dag_id, c.run_id == failure.run_id, c.task_id == failure.task_id,
+                c.map_index == failure.map_index, c.state == OPEN)).order_by(c.try_number.desc())).first()
+            if open_entry is None:
+                return int(conn.execute(insert(dead_letters).values(**values)).inserted_primary_key[0])
+            if failure.try_number > open_entry.try_number:
+                conn.execute(update(dead_letters).where(c.id == open_entry.id).values(**values))
+            return int(open_entry.id)
+    except IntegrityError:  # another process recorded this try first
         found = _find_try(engine, failure)
         if found is None:
             raise
@@ -57,8 +71,8 @@ def record(failure: Failure, *, now: float | None = None, engine: Engine | None 
 
 
 def _find_try(engine: Engine, failure: Failure) -> int | None:
-    c = dead_letters.c
     with engine.connect() as conn:
+        c = dead_letters.c
         return conn.execute(select(c.id).where(and_(
             c.dag_id == failure.dag_id, c.run_id == failure.run_id, c.task_id == failure.task_id,
             c.map_index == failure.map_index, c.try_number == failure.try_number))).scalar()

@@ -70,7 +70,8 @@ dead_letters = Table(
     UniqueConstraint("dag_id", "run_id", "task_id", "map_index", "try_number", name="uq_dead_letter_try"),
 )
 """Task instances that failed for good (modelfleet.dead_letters): `open`, then `replayed` or `discarded`.
-One row per failed try, so a failure callback that runs twice records it once."""
+At most one open row per task instance of a run (modelfleet.dead_letters.record); the unique try keeps a
+failure callback that runs twice from recording it twice."""
 
 quota_events = Table(
     "quota_events", metadata,

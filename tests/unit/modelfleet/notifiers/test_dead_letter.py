@@ -1,4 +1,4 @@
-"""DeadLetterNotifier and the queue behind it, on a real SQLite database: one entry per failed try, never raising."""
+"""DeadLetterNotifier and the queue behind it, on a real SQLite database: one open entry per failed task instance, never raising."""
 
 from __future__ import annotations
 
@@ -31,16 +31,34 @@ def permanent() -> AirflowFailException:
         return exc
 
 
-def test_a_failure_is_recorded_once_per_try_with_its_class(db):
+def test_a_failure_is_recorded_once_with_its_class(db):
     notifier = DeadLetterNotifier(tenant_id="payments")
     notifier(context(permanent()))
     notifier(context(permanent()))  # the same try reported twice (task runner and scheduler): one entry
-    notifier(context(ConnectionRefusedError(111, "refused"), try_number=5))  # retries exhausted
-    first, second = dead_letters.entries()
-    assert (first.tenant, first.task_id, first.try_number, first.error_class, first.error_type, first.state) == (
+    [entry] = dead_letters.entries()
+    assert (entry.tenant, entry.task_id, entry.try_number, entry.error_class, entry.error_type, entry.state) == (
         "payments", "deploy", 1, "permanent", "SmokeTestFailed", "open")
-    assert first.logical_date == "2026-11-20T00:00:00+00:00" and first.message.startswith("AirflowFailException: ")
-    assert (second.try_number, second.error_class) == (5, "transient")
+    assert entry.logical_date == "2026-11-20T00:00:00+00:00" and entry.message.startswith("AirflowFailException: ")
+
+
+def test_a_later_try_of_the_same_task_instance_updates_its_open_entry(db):
+    """The scheduler died while try 1 reported its failure: Airflow ran the task again and it failed again. One
+    entry, at the later try (one replay covers both); an older try reported late changes nothing."""
+    notifier = DeadLetterNotifier(tenant_id="payments")
+    notifier(context(permanent()))
+    notifier(context(ConnectionRefusedError(111, "refused"), try_number=5))  # retries exhausted
+    notifier(context(permanent(), try_number=2))  # late
+    [entry] = dead_letters.entries()
+    assert (entry.try_number, entry.error_class, entry.error_type, entry.state) == (5, "transient", "ConnectionRefusedError", "open")
+
+
+def test_a_failure_after_its_entry_was_replayed_is_a_new_entry(db):
+    notifier = DeadLetterNotifier(tenant_id="payments")
+    notifier(context(permanent()))
+    [first] = dead_letters.entries()
+    dead_letters.set_state([first.id], dead_letters.REPLAYED)
+    notifier(context(permanent(), try_number=2))  # the replay failed again
+    assert [(e.try_number, e.state) for e in dead_letters.entries()] == [(1, "replayed"), (2, "open")]
 
 
 def test_a_failure_without_exception_is_recorded_and_says_so(db):
