@@ -224,3 +224,10 @@ def test_pants_resolve_pins_the_uv_lock_versions():
     )
     differing = {name: (pants.get(name), uv.get(name)) for name in pants.keys() | uv.keys() if pants.get(name) != uv.get(name)}
     assert not differing, f"pants.lock vs requirements.lock (run `scripts/pants generate-lockfiles`): {differing}"
+
+
+def test_every_team_s_dag_file_depends_on_its_team_alone():
+    """dags/tenants/BUILD gives each team's DAG file (`modelfleet dags sync`) a dependency on that team only."""
+    listed = dict(re.findall(r'"([\w-]+)\.py": \{"dependencies": \["tenants/([\w-]+)"\]\}', (ROOT / "dags" / "tenants" / "BUILD").read_text()))
+    teams = {spec.parent.name for spec in (ROOT / "tenants").glob("*/tenant.yaml")}
+    assert listed == {team: team for team in teams}, f"dags/tenants/BUILD overrides: want one `\"<team>.py\": {{\"dependencies\": [\"tenants/<team>\"]}}` per team, have {listed}"

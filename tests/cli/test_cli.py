@@ -114,3 +114,11 @@ def test_codeowners_is_generated_from_tenant_owners() -> None:
     # infra/ (GPU capacity, data grants) is the platform's alone: no rule but the catch-all matches it
     rules = [line.split() for line in text.splitlines() if line.strip() and not line.startswith("#")]
     assert [r for r in rules if not r[0].startswith("/tenants/")] == [["*", "@modelfleet/platform"]]
+
+
+def test_every_team_has_its_generated_dag_file() -> None:
+    result = cli("dags", "sync", "--check")
+    assert result.returncode == 0, result.stdout
+    teams = sorted(p.parent.name for p in (REPO / "tenants").glob("*/tenant.yaml"))
+    assert sorted(p.stem for p in (REPO / "dags" / "tenants").glob("*.py")) == teams
+    assert f'build_tenant_dags("{teams[0]}")' in (REPO / "dags" / "tenants" / f"{teams[0]}.py").read_text()

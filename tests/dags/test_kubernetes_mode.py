@@ -58,6 +58,10 @@ def test_gpu_tasks_carry_their_kueue_pod_through_serialization() -> None:
 
 def test_a_deployment_without_the_kubernetes_executor_gets_an_import_error_naming_it() -> None:
     parsed = parse(AIRFLOW__CORE__EXECUTOR="CeleryExecutor")
-    (error,) = [e for path, e in parsed["import_errors"].items() if path.endswith("fleet.py")]
-    assert "KubernetesExecutor" in error
+    from modelfleet.specs.loader import load_fleet
+
+    gpu_teams = {p.tenant.id for p in load_fleet().pipelines if p.model.gpu_requests}
+    failed = {Path(path).stem: error for path, error in parsed["import_errors"].items()}
+    assert gpu_teams and set(failed) == gpu_teams  # a team without GPU tasks keeps its DAGs
+    assert all("KubernetesExecutor" in error for error in failed.values())
     assert parsed["gpu"] == {}

@@ -46,7 +46,7 @@ def airflow_env(tmp_path: Path, receiver: HttpAlertReceiver, monkeypatch: pytest
     spec_file.write_text(yaml.safe_dump({**yaml.safe_load(spec_file.read_text()), "monitoring": {"deadline": "3s"}}))
     dags = tmp_path / "dags"
     dags.mkdir()
-    shutil.copy(REPO / "dags" / "fleet.py", dags / "fleet.py")
+    shutil.copy(REPO / "dags" / "tenants" / "payments.py", dags / "payments.py")
     for name, value in {
         "MODELFLEET_HOME": str(tmp_path / "state"), "MODELFLEET_TENANTS_DIR": str(tenants),
         "MODELFLEET_DAGS_FOLDER": str(dags), "MODELFLEET_SCHEDULES": "on",  # DAGs start paused: the run stays queued

@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=None, help="folder to write index.html and the plots to")
     codeowners = sub.add_parser("codeowners", help="write or check CODEOWNERS from the tenants' owners")
     codeowners.add_argument("--check", action="store_true", help="exit 1 if CODEOWNERS is out of date")
+    dags = sub.add_parser("dags", help="the teams' DAG files (dags/tenants/<team>.py)")
+    dags_sub = dags.add_subparsers(dest="dags_command", required=True)
+    dags_sync = dags_sub.add_parser("sync", help="write the DAG file of every team in tenants/, remove those of teams that are gone")
+    dags_sync.add_argument("--check", action="store_true", help="change nothing; exit 1 if a team's DAG file is missing or out of date")
     return parser
 
 
@@ -91,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             from modelfleet.cli.codeowners import main as codeowners_main
 
             return codeowners_main(args.check, console)
+        if args.command == "dags":
+            from modelfleet.cli.dags import sync
+
+            return sync(args.check, console)
         if args.command in ("lineage", "reproduce"):
             from modelfleet.cli import lineage as lineage_commands
 

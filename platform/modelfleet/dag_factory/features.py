@@ -15,7 +15,7 @@ from pathlib import Path
 
 from airflow.sdk import DAG, get_parsing_context
 
-from modelfleet.dag_factory.defaults import START_DATE, default_args, tenant_tags
+from modelfleet.dag_factory.defaults import START_DATE, attach_callbacks, task_args, tenant_tags
 from modelfleet.dag_factory.pipeline import tenant_asset
 from modelfleet.features.definitions import TenantDefinitions, tenant_definitions
 from modelfleet.operators.materialize import MaterializeFeaturesOperator
@@ -83,7 +83,7 @@ def build_feature_dag(tenant: TenantSpec, pipelines: list[PipelineSpec]) -> DAG:
         tags=[*tenant_tags(tenant), FEATURES],
         doc_md=feature_doc(tenant, definitions, consumers),
         description=f"Feast features of {tenant.name}: {len(definitions.views)} views"[:200],
-        default_args=default_args(tenant, tenant.owners, FEATURES_RETRIES),
+        default_args=task_args(tenant, tenant.owners, FEATURES_RETRIES),
     ) as dag:
         materialize = MaterializeFeaturesOperator(
             task_id="materialize",
@@ -102,19 +102,17 @@ def build_feature_dag(tenant: TenantSpec, pipelines: list[PipelineSpec]) -> DAG:
                 max_age=max((p.model.data.max_age for p in readers), default=timedelta(days=2)),
             )
             sensor >> materialize
-    return dag
+    return attach_callbacks(dag, tenant)
 
 
-def build_feature_dags(tenants: Path | None = None) -> dict[str, DAG]:
-    """dag_id -> DAG: one feature pipeline per tenant with at least one valid spec, in sorted order.
+def feature_dags(fleet: Fleet, wanted: str | None = None) -> dict[str, DAG]:
+    """dag_id -> DAG: one feature pipeline per tenant of `fleet` with at least one valid spec, in sorted order.
 
     A tenant whose specs disagree about a shared view gets a placeholder
     carrying the problems; every other tenant's feature DAG still loads.
     """
-    wanted = get_parsing_context().dag_id
     if wanted and not wanted.endswith(f"__{FEATURES}"):
         return {}
-    fleet: Fleet = load_fleet(tenants)
     from modelfleet.dag_factory.placeholder import placeholder_for_build_error
 
     taken = {p.dag_id for p in fleet.pipelines} | {b.dag_id for b in fleet.broken}
@@ -137,3 +135,11 @@ def build_feature_dags(tenants: Path | None = None) -> dict[str, DAG]:
             log.exception("feature pipeline of %s could not be built", tenant_id)
             dags[dag_id] = placeholder_for_build_error(exc, tenant_id, FEATURES, where, what="feature DAG")
     return dags
+
+
+def build_feature_dags(tenants: Path | None = None) -> dict[str, DAG]:
+    """Every tenant's feature DAG from one file (tests); the fleet's DAG files are per team (dag_factory.tenant)."""
+    wanted = get_parsing_context().dag_id
+    if wanted and not wanted.endswith(f"__{FEATURES}"):
+        return {}
+    return feature_dags(load_fleet(tenants), wanted)

@@ -20,11 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Param, TriggerRule
+from airflow.sdk import DAG, TriggerRule
 
 from modelfleet.dag_factory.assets import input_asset, model_asset, tenant_asset, training_set_asset
 
-from modelfleet.dag_factory.defaults import START_DATE, default_args, tenant_tags
+from modelfleet.dag_factory.defaults import START_DATE, attach_callbacks, task_args, tenant_tags
 from modelfleet.dag_factory.docs import pipeline_doc
 from modelfleet.k8s import runtime
 from modelfleet.monitoring.deadlines import pipeline_deadline
@@ -92,10 +92,7 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
         tags=[*tenant_tags(tenant), f"framework:{spec.framework}", *spec.tags],
         doc_md=pipeline_doc(pipeline),
         description=(spec.description or f"{spec.task} model of {tenant.name}")[:200],
-        default_args=default_args(tenant, pipeline.owners, spec.retries, spec.priority_tier),
-        params={
-            "deploy": Param(True, type="boolean", description="Move the champion alias when the challenger wins."),
-        },
+        default_args=task_args(tenant, pipeline.owners, spec.retries, spec.priority_tier),
         deadline=pipeline_deadline(tenant.id, pipeline.dag_id, spec.monitoring_under(tenant).deadline),
     ) as dag:
         sensor = wait_for_input(pipeline)
@@ -133,4 +130,4 @@ def build_pipeline_dag(pipeline: PipelineSpec) -> DAG:
         trainers >> evaluate >> register >> deploy
         allow_deploy >> deploy
         [register, deploy] >> summary
-    return dag
+    return attach_callbacks(dag, tenant, spec.priority_tier)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from airflow.sdk import DAG
 
-from modelfleet.dag_factory.defaults import START_DATE, default_args, tenant_tags
+from modelfleet.dag_factory.defaults import START_DATE, attach_callbacks, task_args, tenant_tags
 from modelfleet.operators.score import ScoreBatchOperator
 from modelfleet.dag_factory.pipeline import wait_for_input
 from modelfleet.specs.loader import PipelineSpec
@@ -40,9 +40,9 @@ def build_scoring_dag(pipeline: PipelineSpec) -> DAG:
             f"Training pipeline: `{pipeline.dag_id}`; spec: `{pipeline.file}`."
         ),
         description=f"batch scoring of {pipeline.dag_id} with its champion"[:200],
-        default_args=default_args(tenant, pipeline.owners, spec.retries, spec.priority_tier),
+        default_args=task_args(tenant, pipeline.owners, spec.retries, spec.priority_tier),
     ) as dag:
         sensor = wait_for_input(pipeline)
         score = ScoreBatchOperator(task_id="score", tenant_id=tenant.id, model_name=spec.name)
         sensor >> score
-    return dag
+    return attach_callbacks(dag, tenant, spec.priority_tier)

@@ -16,6 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from modelfleet.error_class import PermanentFailure
 from modelfleet.operators.evaluate import PROMOTE
+from modelfleet.operators.run_conf import deploy_enabled
 from modelfleet.operators.stage import PipelineStageOperator
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class DeployModelOperator(PipelineStageOperator):
         deployed: dict[str, str] = {}
         failures = []
         for name, entry in sorted(registered.items()):
-            if entry["decision"] != PROMOTE or not context["params"].get("deploy", True):
+            if entry["decision"] != PROMOTE or not deploy_enabled(context):
                 self.log.info("%s: champion stays (%s)", name, entry["decision"])
                 continue
             failure = self.deploy_one(registry, server, context, name, str(entry["version"]), entry.get("partition"))

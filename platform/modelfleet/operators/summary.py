@@ -8,6 +8,7 @@ from typing import Any
 from modelfleet.operators.evaluate import PROMOTE
 from modelfleet.operators.quality_gate import REDUCED
 from modelfleet.operators.quality_gate import XCOM_KEY as QUALITY_XCOM_KEY
+from modelfleet.operators.run_conf import deploy_enabled
 from modelfleet.operators.stage import PipelineStageOperator
 
 DEPLOYED = "deployed"
@@ -67,7 +68,7 @@ class RunSummaryOperator(PipelineStageOperator):
             champion = hook.alias_version(name, CHAMPION)
             champion_version = None if champion is None else str(champion.version)
             verdict, why = model_outcome(gate.get("path"), gate.get("quality_score"), decision, deployed.get(name),
-                                         champion_version, deploy_enabled=context["params"].get("deploy", True))
+                                         champion_version, deploy_enabled=deploy_enabled(context))
             models[name] = {
                 "outcome": verdict,
                 "why": why,

@@ -22,6 +22,7 @@ from modelfleet import paths
 from modelfleet.features.config import config_file
 from modelfleet.k8s.runtime import KUBERNETES
 from modelfleet.runtime.errors import ConfigError
+from modelfleet.runtime.preload import DAG_PROCESSOR_PRELOAD, PRELOAD
 
 
 ADMIN_USER = "admin"
@@ -172,8 +173,18 @@ class EmbeddedConfig:
 
     @property
     def dag_refresh_seconds(self) -> str:
-        """How often the DAG processor looks for new files and re-parses one (MODELFLEET_DAG_REFRESH, default 30)."""
+        """How often the DAG processor looks for new DAG files (MODELFLEET_DAG_REFRESH, default 30)."""
         return os.environ.get("MODELFLEET_DAG_REFRESH", "30")
+
+    @property
+    def dag_reparse_seconds(self) -> str:
+        """How often the DAG processor re-parses a DAG file that did not change (MODELFLEET_DAG_REPARSE, default 600).
+
+        A team's spec edit is parsed within seconds regardless: the spec watcher gives the team's DAG file a new
+        modification time, and Airflow re-parses a changed file at once. The periodic pass only guards against a
+        missed change, so it can be rare: at 1,000 pipelines a full pass costs tens of CPU seconds (docs/BENCHMARKS.md).
+        """
+        return os.environ.get("MODELFLEET_DAG_REPARSE", "600")
 
     @property
     def celery(self) -> bool:
@@ -344,7 +355,7 @@ class EmbeddedConfig:
             # timeout for the write lock: wait longer than that before giving up.
             "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "90",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": self.dag_refresh_seconds,
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": self.dag_refresh_seconds,
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": self.dag_reparse_seconds,
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "1200",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.airflow_home / "logs"),
             "AIRFLOW_CONN_MLFLOW_DEFAULT": self.mlflow_url,
@@ -434,6 +445,8 @@ class EmbeddedConfig:
         if name == "scheduler" and not self.celery:
             env["AIRFLOW__SCHEDULER__MP_START_METHOD"] = "forkserver"
             env["AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD"] = ",".join(TASK_PRELOAD)
+        if name == "dag-processor":
+            env[PRELOAD] = ",".join(DAG_PROCESSOR_PRELOAD)  # every parse is forked from the manager: import the factory once
         if name == "mlflow":
             # The tracking server's job runner (seven huey consumers) serves GenAI jobs
             # that the fleet does not use.

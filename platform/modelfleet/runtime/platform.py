@@ -15,15 +15,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelfleet import paths
+from modelfleet import dag_files, paths
 from modelfleet.runtime import processes
 from modelfleet.runtime.config import (
     ADMIN_USER, CPU_QUEUES, CPU_WORKER, CPU_WORKER_HOSTNAME, GPU_QUEUE, PG_DATABASES, PG_USER, EmbeddedConfig, recorded_mode,
 )
 
 AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
-COMPONENTS = ("trace-receiver", "mlflow", "model-server", *AIRFLOW_COMPONENTS, "quota-controller")
+COMPONENTS = ("trace-receiver", "mlflow", "model-server", *AIRFLOW_COMPONENTS, "spec-watcher", "quota-controller")
 """Started in this order, stopped in reverse: the quota controller first, returning pools to the guarantees.
+The spec watcher (modelfleet.runtime.spec_watcher) makes the DAG processor re-parse a team's DAG file when
+its specs change.
 The model server starts after MLflow (it loads the online champions from the registry). The trace
 receiver starts first and stops last, so no component exports spans to a closed port."""
 
@@ -71,6 +73,8 @@ def component_argv(name: str, config: EmbeddedConfig) -> list[str]:
         ]
     if name == "quota-controller":
         return [sys.executable, "-m", "modelfleet.scheduling.controller"]
+    if name == "spec-watcher":
+        return [sys.executable, "-m", "modelfleet.runtime.spec_watcher"]
     if name == "model-server":
         return [sys.executable, "-m", "modelfleet.serving.server"]
     if name == "trace-receiver":
@@ -356,6 +360,9 @@ def _up(config: EmbeddedConfig, say: object, started: list[str]) -> dict:
     if not config.celery:
         use_wal(config.airflow_home / "airflow.db")
     say("syncing GPU pools from infra/capacity.yaml and the teams' quotas: " + sync_pools(config))
+    if dag_files.owns_repository_layout() and (changes := dag_files.plan()):
+        dag_files.apply(changes)
+        say("DAG files of the teams: " + "; ".join(changes.describe(paths.repo_root())))
     say(tracing_summary(config))
     for name in components(config):
         if name in missing and name not in services:

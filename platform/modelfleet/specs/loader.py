@@ -190,7 +190,8 @@ def load_model(
     return PipelineSpec(tenant, spec, shown, resolve_data_path(tenant, spec, fleet_data_root))
 
 
-def _tenant_dirs(base: Path) -> list[Path]:
+def tenant_dirs(base: Path) -> list[Path]:
+    """The team folders under `base` (tenants/<team>/), in sorted order."""
     if not base.is_dir():
         return []
     return sorted(d for d in base.iterdir() if d.is_dir() and not d.name.startswith((".", "_")) and d.name != "__pycache__")
@@ -206,7 +207,7 @@ def load_fleet(
     if not base.is_dir():
         fleet.problems.append(problem(str(base), "", "tenants folder does not exist", "create tenants/<team>/tenant.yaml"))
         return fleet
-    dirs = _tenant_dirs(base)
+    dirs = tenant_dirs(base)
     tenant_ids = {d.name for d in dirs}
     capacity, grants = CapacityView.load(), GrantsView.load()
     for tenant_dir in dirs:
@@ -241,7 +242,7 @@ def load_tenants(base: Path | None = None, fleet_data_root: Path | None = None) 
     fleet_data_root = fleet_data_root or paths.data_root()
     fleet = Fleet()
     grants = GrantsView.load()
-    for tenant_dir in _tenant_dirs(base):
+    for tenant_dir in tenant_dirs(base):
         tenant, problems = load_tenant(tenant_dir, base, fleet_data_root, grants)
         if tenant is None:
             fleet.problems.extend(problems)

@@ -1,4 +1,4 @@
-"""Airflow DAG file: the fleet's pipelines, as dags/fleet.py builds them; the chaos tests kill the scheduler under them."""
+"""Airflow DAG file: the fleet's pipelines in one file (the teams' DAG files hold them per team); the chaos tests kill the scheduler under them."""
 
 from modelfleet.dag_factory import build_fleet_dags
 

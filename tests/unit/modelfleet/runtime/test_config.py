@@ -75,7 +75,7 @@ def test_tasks_find_the_feast_connection_in_their_environment(config: EmbeddedCo
 TRACING_VARIABLES = ("AIRFLOW__TRACES__OTEL_ON", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
                      "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_SERVICE_NAME")
 EVERY_COMPONENT = ("trace-receiver", "mlflow", "model-server", "scheduler", "dag-processor", "triggerer", "api-server",
-                   "quota-controller")
+                   "spec-watcher", "quota-controller")
 
 
 def test_tracing_is_on_by_default_in_every_component_and_kept_by_the_platform_s_own_receiver(
