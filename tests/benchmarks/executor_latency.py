@@ -27,8 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from tests.benchmarks.overhead import _free_port, scoped_environ
 
@@ -50,8 +52,9 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def _environment(home: Path, mode: str) -> dict[str, str]:
-    env = {**os.environ, "MODELFLEET_HOME": str(home), "MODELFLEET_MODE": mode, "MODELFLEET_DAGS_FOLDER": str(DAGS)}
+def _environment(home: Path, mode: str, dags: Path = DAGS, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The platform's environment: its own home and free ports, the DAG folder `dags`, then `extra` on top."""
+    env = {**os.environ, "MODELFLEET_HOME": str(home), "MODELFLEET_MODE": mode, "MODELFLEET_DAGS_FOLDER": str(dags)}
     ports = ["MODELFLEET_API_PORT", "MODELFLEET_MLFLOW_PORT", "MODELFLEET_SERVING_PORT", "MODELFLEET_OTLP_PORT"]
     if mode == "celery":
         ports += ["MODELFLEET_PG_PORT", "MODELFLEET_REDIS_PORT"]
@@ -60,6 +63,7 @@ def _environment(home: Path, mode: str) -> dict[str, str]:
     for variable in ("MODELFLEET_TRACING", "MODELFLEET_OTLP_ENDPOINT", "MODELFLEET_DB_URL", "MODELFLEET_GPU_DEVICES",
                      "AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
         env.pop(variable, None)
+    env.update(extra or {})
     return env
 
 
@@ -94,6 +98,7 @@ def _load(api, n: int, block: int, slots: int, timeout: float) -> dict:
     latency: list[float] = []
     stages: dict[str, list[float]] = {"to_scheduled": [], "scheduled_to_queued": [], "queued_to_start": []}
     first_task: list[float] = []
+    first_stages: dict[str, list[float]] = {k: [] for k in stages}
     durations = 0.0
     for t in tis:
         start, end = _time(t["start_date"]), _time(t["end_date"])
@@ -114,6 +119,9 @@ def _load(api, n: int, block: int, slots: int, timeout: float) -> dict:
             stages["to_scheduled"].append((scheduled - runnable).total_seconds())
             stages["scheduled_to_queued"].append((queued - scheduled).total_seconds())
             stages["queued_to_start"].append((start - queued).total_seconds())
+            if index == 0:
+                for key in stages:
+                    first_stages[key].append(stages[key][-1])
     queued_at = [_time(r["queued_at"]) for r in runs.values() if r.get("queued_at")]
     ended = [_time(r["end_date"]) for r in runs.values() if r.get("end_date")]
     wall = (max(ended) - min(queued_at)).total_seconds() if ended and queued_at else float("nan")
@@ -124,7 +132,10 @@ def _load(api, n: int, block: int, slots: int, timeout: float) -> dict:
         "retried_tis": retried, "task_instances": len(tis),
         "latency_median": statistics.median(latency) if latency else float("nan"),
         "latency_p95": _quantile(latency, 0.95), "first_task_median": statistics.median(first_task) if first_task else float("nan"),
+        "first_task_p95": _quantile(first_task, 0.95),
         "stages_median": {k: statistics.median(v) if v else float("nan") for k, v in stages.items()},
+        "first_stages_median": {k: statistics.median(v) if v else float("nan") for k, v in first_stages.items()},
+        "first_stages_p95": {k: _quantile(v, 0.95) for k, v in first_stages.items()},
         "stages_p95": {k: _quantile(v, 0.95) for k, v in stages.items()},
         "wall_s": wall, "throughput_per_min": len(ended) / wall * 60 if wall and wall == wall else float("nan"),
         "slot_use": durations / (wall * slots) if wall and wall == wall else float("nan"),
@@ -133,13 +144,22 @@ def _load(api, n: int, block: int, slots: int, timeout: float) -> dict:
     }
 
 
-def _measure_mode(mode: str, loads: tuple[int, ...], base: Path, timeout: float) -> dict:
+Hook = Callable[[Any, Path], dict]
+"""Called with the platform's AirflowApi and MODELFLEET_HOME; what it returns is kept in the mode's result."""
+
+
+def _measure_mode(mode: str, loads: tuple[int, ...], base: Path, timeout: float, dags: Path = DAGS,
+                  extra: dict[str, str] | None = None, prepare: Hook | None = None, probe: Hook | None = None,
+                  finish: Hook | None = None) -> dict:
+    """One platform up, `loads` one after the other, down. Other suites reuse it on another DAG folder: `prepare`
+    runs once before the first load, `probe` before and after each load (its numbers' differences land in the
+    load's figures under "probe"), `finish` after the last load, while the platform is still up."""
     from modelfleet.runtime.api_client import AirflowApi
     from modelfleet.runtime.fleet_run import wait_for_dags
 
     home = base / mode / "home"
     home.parent.mkdir(parents=True)
-    env = _environment(home, mode)
+    env = _environment(home, mode, dags, extra)
     config = _config(env)
     slots = config.cpu_concurrency if mode == "celery" else config.parallelism
     result: dict = {"mode": mode, "slots": slots, "loads": []}
@@ -153,14 +173,22 @@ def _measure_mode(mode: str, loads: tuple[int, ...], base: Path, timeout: float)
         wait_for_dags(api, {DAG_ID})
         if api.paused_by_dag().get(DAG_ID):
             api.set_paused(DAG_ID, False)
+        if prepare is not None:
+            result["prepare"] = prepare(api, home)
         time.sleep(10)  # let start-up work (first parses, pool sync) settle before the first load
         result["parallelism"] = int(config.environment()["AIRFLOW__CORE__PARALLELISM"])
         for block, n in enumerate(loads, start=1):
             load = os.getloadavg()[0]
+            before = probe(api, home) if probe is not None else {}
             figures = _load(api, n, block, slots, timeout)
             figures["load_before"] = load
+            if probe is not None:
+                after = probe(api, home)
+                figures["probe"] = {k: after[k] - before[k] for k in after if k in before}
             print(f"{mode} N={n}: {json.dumps(figures)}", file=sys.stderr)
             result["loads"].append(figures)
+        if finish is not None:
+            result["finish"] = finish(api, home)
     finally:
         down = _cli(env, "down", timeout=300)
         result["down_rc"] = down.returncode

@@ -9,7 +9,8 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.benchmarks import alert_latency, executor_latency, fleet_view_endpoints, gpu_scheduling, lineage_overhead, online_serving, overhead, parse_time
+from tests.benchmarks import (alert_latency, executor_latency, fleet_view_endpoints, gpu_scheduling, lineage_overhead, online_serving, overhead,
+                              parse_time, scheduler_at_scale)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,7 +45,7 @@ def main() -> None:
     parser.add_argument("--alert-failures", type=int, default=24)
     parser.add_argument("--lineage-repeats", type=int, default=3)
     parser.add_argument("--executor-loads", default="10,50,100", help="concurrent runs per load of the executors suite")
-    parser.add_argument("--only", choices=["parse", "gpu", "serving", "alerts", "lineage", "executors", "fleetview"], help="run one suite and replace only its section of the file")
+    parser.add_argument("--only", choices=["parse", "gpu", "serving", "alerts", "lineage", "executors", "fleetview", "scheduler"], help="run one suite and replace only its section of the file")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "BENCHMARKS.md")
     args = parser.parse_args()
     revision = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -86,6 +87,12 @@ def main() -> None:
         args.output.write_text(text)
         print(text)
         return
+    if args.only == "scheduler":
+        section = scheduler_at_scale.markdown(scheduler_at_scale.measure()) + "\n" + stamp
+        text = replace_section(previous or header, scheduler_at_scale.HEADING, section, GPU_HEADING)
+        args.output.write_text(text)
+        print(text)
+        return
     parse_section = gpu_section = ""
     if args.only != "gpu":
         results = parse_time.measure(args.repeats)
@@ -105,9 +112,9 @@ def main() -> None:
         kept = before[before.find(SERVING_HEADING):] if SERVING_HEADING in before else ""
         text = header + parse_section + ("\n" + kept if kept else "") + ("\n" + GPU_HEADING + after if after else "")
     else:
-        # The executors suite (~25 min, two platforms) and the Fleet page's (two platforms, 1,000 models registered) run
-        # only with --only; a full run keeps their sections.
-        for kept in (executor_latency.HEADING, fleet_view_endpoints.HEADING):
+        # The executors suite (~25 min, two platforms), the Fleet page's (two platforms, 1,000 models registered) and
+        # the scheduler at 1,000 pipelines (four platforms) run only with --only; a full run keeps their sections.
+        for kept in (executor_latency.HEADING, fleet_view_endpoints.HEADING, scheduler_at_scale.HEADING):
             start = previous.find(kept)
             if start >= 0:
                 end = previous.find("\n## ", start + len(kept))
