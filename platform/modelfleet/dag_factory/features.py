@@ -17,6 +17,7 @@ from airflow.sdk import DAG, get_parsing_context
 
 from modelfleet.dag_factory.defaults import START_DATE, attach_callbacks, task_args, tenant_tags
 from modelfleet.dag_factory.pipeline import tenant_asset
+from modelfleet.dag_tags import FEATURES_TAG
 from modelfleet.features.definitions import TenantDefinitions, tenant_definitions
 from modelfleet.operators.materialize import MaterializeFeaturesOperator
 from modelfleet.sensors.data_file import DataFileSensor
@@ -27,7 +28,7 @@ from modelfleet.specs.tenant import TenantSpec
 
 log = logging.getLogger(__name__)
 
-FEATURES = "features"
+FEATURES = FEATURES_TAG
 FEATURES_SCHEDULE = "@daily"
 """Inputs land once per logical date (`{ds}`), so the views are refreshed daily."""
 FEATURES_RETRIES = 3

@@ -8,9 +8,10 @@ from modelfleet.dag_factory.defaults import START_DATE
 from modelfleet.dag_factory.docs import broken_doc
 from modelfleet.operators.spec_error import SpecErrorOperator
 from modelfleet.specs.errors import SpecError, problem
+from modelfleet.dag_tags import BROKEN_TAG
 from modelfleet.specs.loader import BrokenPipeline
 
-BROKEN_TAG = "broken-spec"
+__all__ = ["BROKEN_TAG", "build_placeholder_dag", "placeholder_for_build_error"]
 
 
 def build_placeholder_dag(broken: BrokenPipeline, dag_id: str | None = None) -> DAG:

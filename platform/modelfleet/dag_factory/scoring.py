@@ -8,12 +8,12 @@ from __future__ import annotations
 from airflow.sdk import DAG
 
 from modelfleet.dag_factory.defaults import START_DATE, attach_callbacks, task_args, tenant_tags
+from modelfleet.dag_tags import SCORING_TAG
 from modelfleet.operators.score import ScoreBatchOperator
 from modelfleet.dag_factory.pipeline import wait_for_input
 from modelfleet.specs.loader import PipelineSpec
 
 DEFAULT_SCORING_SCHEDULE = "@daily"
-SCORING_TAG = "scoring"
 
 
 def scoring_dag_id(pipeline: PipelineSpec) -> str:

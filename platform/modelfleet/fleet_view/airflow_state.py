@@ -8,18 +8,20 @@ plugin, whose routes share Airflow's session) or on the operator's machine
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from modelfleet.monitoring.checks import tenant_of
+from modelfleet.dag_tags import BROKEN_TAG, FEATURES_TAG, SCORING_TAG
+from modelfleet.monitoring.checks import success_rates, tenant_of
+from modelfleet.monitoring.records import WINDOWS, RunRow, Snapshot, run_rows
 
 TENANT_TAG_PREFIX = "tenant:"
-NOT_PIPELINES = frozenset({"scoring", "features"})
-"""Tags of the tenants' other DAGs (dag_factory.scoring.SCORING_TAG, dag_factory.features.FEATURES)."""
-BROKEN_TAG = "broken-spec"
-"""dag_factory.placeholder.BROKEN_TAG: the placeholder of a spec that does not validate."""
-SUCCESS_WINDOW = timedelta(days=7)
+NOT_PIPELINES = frozenset({SCORING_TAG, FEATURES_TAG})
+"""Tags of the tenants' DAGs that are not model pipelines."""
+SUCCESS_WINDOW = "7d"
+"""The success rate the page shows: one of monitoring.records.WINDOWS."""
+SUCCESS_SINCE = WINDOWS[SUCCESS_WINDOW]
 
 
 @dataclass(frozen=True)
@@ -28,20 +30,6 @@ class PipelineDag:
     tenant: str
     paused: bool
     broken: bool
-
-
-@dataclass(frozen=True)
-class RunRow:
-    dag_id: str
-    run_id: str
-    state: str
-    logical_date: datetime | None
-    start: datetime | None
-    end: datetime | None
-
-    @property
-    def duration_s(self) -> float | None:
-        return (self.end - self.start).total_seconds() if self.start and self.end else None
 
 
 def pipeline_dags(session: Any, allowed: set[str] | None = None) -> list[PipelineDag]:
@@ -68,29 +56,13 @@ def last_runs(session: Any, dag_ids: set[str]) -> dict[str, RunRow]:
     from sqlalchemy import func, select
 
     newest = select(func.max(DagRun.id)).group_by(DagRun.dag_id).scalar_subquery()
-    rows = session.execute(select(DagRun.dag_id, DagRun.run_id, DagRun.state, DagRun.logical_date, DagRun.start_date,
-                                  DagRun.end_date).where(DagRun.id.in_(newest)))
-    return {r[0]: RunRow(*r) for r in rows if r[0] in dag_ids}
+    return {run.dag_id: run for run in run_rows(session, DagRun.id.in_(newest)) if run.dag_id in dag_ids}
 
 
-def finished_runs(session: Any, since: datetime) -> list[RunRow]:
-    """Runs that ended (success or failed) since then: the success rates and the report's durations."""
-    from airflow.models.dagrun import DagRun
-    from sqlalchemy import select
-
-    rows = session.execute(select(DagRun.dag_id, DagRun.run_id, DagRun.state, DagRun.logical_date, DagRun.start_date,
-                                  DagRun.end_date)
-                           .where(DagRun.end_date >= since, DagRun.state.in_(("success", "failed"))))
-    return [RunRow(*r) for r in rows]
-
-
-def success_counts(runs: list[RunRow]) -> dict[str, tuple[int, int]]:
-    """dag_id -> (succeeded, failed)."""
-    counts: dict[str, list[int]] = {}
-    for run in runs:
-        pair = counts.setdefault(run.dag_id, [0, 0])
-        pair[0 if run.state == "success" else 1] += 1
-    return {dag_id: (ok, failed) for dag_id, (ok, failed) in counts.items()}
+def success_counts(runs: list[RunRow], now: datetime) -> dict[str, tuple[int, int]]:
+    """dag_id -> (succeeded, failed) over the last 7 days: `modelfleet status`'s own success rates."""
+    return {rate.name: (rate.succeeded, rate.failed) for rate in success_rates(Snapshot(now, runs))
+            if rate.scope == "pipeline" and rate.window == SUCCESS_WINDOW}
 
 
 def run_url(base_url: str, dag_id: str, run_id: str) -> str:

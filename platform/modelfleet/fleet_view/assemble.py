@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from modelfleet.fleet_view import airflow_state, platform_state, registry
+from modelfleet.monitoring import records
 from modelfleet.fleet_view.schema import (
     Champion, Device, DeviceLease, Drift, FleetView, GpuView, Interval, LastRun, Pipeline, SuccessRate, Tenant, TenantGpus,
     TrendPoint,
@@ -86,7 +87,7 @@ def fleet_view(session: Any, *, base_url: str, mlflow_url: str | None, allowed: 
     dags = airflow_state.pipeline_dags(session, allowed)
     ids = {d.dag_id for d in dags}
     last = airflow_state.last_runs(session, ids)
-    counts = airflow_state.success_counts(airflow_state.finished_runs(session, now - airflow_state.SUCCESS_WINDOW))
+    counts = airflow_state.success_counts(records.finished_runs(session, now - airflow_state.SUCCESS_SINCE), now)
     models = _read(missing, f"MLflow ({mlflow_url})", lambda: read_registry(mlflow_url)) if mlflow_url else None
     by_dag: dict[str, list[registry.ModelRow]] = {}
     for model in (models or {}).values():

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from modelfleet.fleet_view import airflow_state
+from modelfleet.monitoring import records
 from modelfleet.fleet_view.schema import FleetView, GpuView
 
 DURATION_WINDOW = timedelta(days=7)
@@ -73,12 +73,12 @@ def plot_trends(view: FleetView, tenant_id: str, out: Path) -> Path | None:
     return path
 
 
-def plot_durations(runs: list[airflow_state.RunRow], dag_ids: set[str], out: Path) -> Path | None:
+def plot_durations(runs: list[records.RunRow], dag_ids: set[str], out: Path) -> Path | None:
     """Minutes per finished DAG run over the window, one row per team (a dot per run, failed runs in red).
 
     One row per team, not per pipeline, so the plot keeps its size at 1,000 pipelines.
     """
-    by_tenant: dict[str, list[airflow_state.RunRow]] = {}
+    by_tenant: dict[str, list[records.RunRow]] = {}
     for run in runs:
         if run.dag_id in dag_ids and run.duration_s is not None:
             by_tenant.setdefault(run.dag_id.split("__", 1)[0], []).append(run)
@@ -196,7 +196,7 @@ def write_report(session: Any, out: Path, *, base_url: str, mlflow_url: str | No
     gpus = gpu_view(session, now=now)
     dag_ids = {p.dag_id for t in view.tenants for p in t.pipelines}
     plots: dict[str, Path | None] = {f"trend_{t.id}": plot_trends(view, t.id, out) for t in view.tenants}
-    plots["durations"] = plot_durations(airflow_state.finished_runs(session, now - DURATION_WINDOW), dag_ids, out)
+    plots["durations"] = plot_durations(records.finished_runs(session, now - DURATION_WINDOW), dag_ids, out)
     plots["gpu_timeline"] = plot_gpu_timeline(gpus, out)
     index = out / "index.html"
     index.write_text(render_html(view, gpus, plots), encoding="utf-8")

@@ -23,7 +23,15 @@ FAILED_TASKS_WINDOW = timedelta(days=1)
 class RunRow:
     dag_id: str
     state: str
-    end: datetime
+    end: datetime | None
+    """None while the run has not ended."""
+    run_id: str = ""
+    logical_date: datetime | None = None
+    start: datetime | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        return (self.end - self.start).total_seconds() if self.start and self.end else None
 
 
 @dataclass(frozen=True)
@@ -61,16 +69,29 @@ def _since(now: datetime) -> datetime:
     return now - max(WINDOWS.values())
 
 
+def run_rows(session: Any, *where: Any) -> list[RunRow]:
+    """DAG runs from the metadata database that match `where` (SQLAlchemy conditions on DagRun)."""
+    from airflow.models.dagrun import DagRun
+    from sqlalchemy import select
+
+    return [RunRow(*row) for row in session.execute(
+        select(DagRun.dag_id, DagRun.state, DagRun.end_date, DagRun.run_id, DagRun.logical_date, DagRun.start_date).where(*where))]
+
+
+def finished_runs(session: Any, since: datetime) -> list[RunRow]:
+    """Runs that ended (success or failed) since then: what success rates count."""
+    from airflow.models.dagrun import DagRun
+
+    return run_rows(session, DagRun.end_date >= since, DagRun.state.in_(("success", "failed")))
+
+
 def from_session(session: Any, now: datetime) -> Snapshot:
     """Read the metadata database in the caller's process (operator commands only, never a task)."""
-    from airflow.models.dagrun import DagRun
     from airflow.models.pool import Pool
     from airflow.models.taskinstance import TaskInstance as TI
     from sqlalchemy import select
 
-    runs = [RunRow(d, s, e) for d, s, e in session.execute(
-        select(DagRun.dag_id, DagRun.state, DagRun.end_date)
-        .where(DagRun.end_date >= _since(now), DagRun.state.in_(("success", "failed"))))]
+    runs = finished_runs(session, _since(now))
     columns = (TI.dag_id, TI.task_id, TI.run_id, TI.map_index, TI.state, TI.try_number)
     queued = [TaskRow(d, t, r, m, s, q, n) for d, t, r, m, s, n, q in session.execute(
         select(*columns, TI.queued_dttm).where(TI.state == "queued"))]

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 import threading
 import time
 
 from modelfleet import dag_files, paths
+from modelfleet.runtime.daemon import serve
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +61,8 @@ class SpecWatcher:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    SpecWatcher(interval=float(os.environ.get("MODELFLEET_SPEC_WATCH_INTERVAL", "2")),
-                write_files=dag_files.owns_repository_layout()).run(stop)
-    return 0
+    return serve(SpecWatcher(interval=float(os.environ.get("MODELFLEET_SPEC_WATCH_INTERVAL", "2")),
+                             write_files=dag_files.owns_repository_layout()).run)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ and the next start converges from the live state.
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import threading
 import time
@@ -152,13 +151,10 @@ class QuotaController:
 def main() -> int:
     import os
 
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    QuotaController(interval=float(os.environ.get("MODELFLEET_QUOTA_INTERVAL", "2")),
-                    reload_every=float(os.environ.get("MODELFLEET_QUOTA_RELOAD", "30"))).run(stop)
-    return 0
+    from modelfleet.runtime.daemon import serve
+
+    return serve(QuotaController(interval=float(os.environ.get("MODELFLEET_QUOTA_INTERVAL", "2")),
+                                 reload_every=float(os.environ.get("MODELFLEET_QUOTA_RELOAD", "30"))).run)
 
 
 if __name__ == "__main__":
