@@ -9,8 +9,8 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.benchmarks import (alert_latency, executor_latency, fleet_view_endpoints, gpu_scheduling, lineage_overhead, online_serving, overhead,
-                              parse_time, scheduler_at_scale)
+from tests.benchmarks import (alert_latency, dag_processor_parse, executor_latency, fleet_view_endpoints, gpu_scheduling, lineage_overhead,
+                              online_serving, overhead, scheduler_at_scale)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,6 @@ def replace_section(text: str, heading: str, section: str, before: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--overhead-repeats", type=int, default=3)
     parser.add_argument("--alert-failures", type=int, default=24)
     parser.add_argument("--lineage-repeats", type=int, default=3)
@@ -56,61 +55,34 @@ def main() -> None:
         "measured in the same run, because these machines are noisy.\n\n" + stamp + "\n"
     )
     previous = args.output.read_text() if args.output.exists() else ""
-    if args.only == "serving":
-        section = online_serving.markdown(online_serving.measure()) + "\n" + stamp
-        text = replace_section(previous or header, SERVING_HEADING, section, GPU_HEADING)
-        args.output.write_text(text)
-        print(text)
-        return
-    if args.only == "alerts":
-        section = alert_latency.markdown(alert_latency.measure(args.alert_failures)) + "\n" + stamp
-        text = replace_section(previous or header, alert_latency.HEADING, section, GPU_HEADING)
-        args.output.write_text(text)
-        print(text)
-        return
-    if args.only == "lineage":
-        section = lineage_overhead.markdown(lineage_overhead.measure(args.lineage_repeats)) + "\n" + stamp
-        text = replace_section(previous or header, LINEAGE_HEADING, section, GPU_HEADING)
-        args.output.write_text(text)
-        print(text)
-        return
-    if args.only == "executors":
-        loads = tuple(int(n) for n in args.executor_loads.split(","))
-        section = executor_latency.markdown(executor_latency.measure(loads)) + "\n" + stamp
-        text = replace_section(previous or header, executor_latency.HEADING, section, GPU_HEADING)
-        args.output.write_text(text)
-        print(text)
-        return
-    if args.only == "fleetview":
-        section = fleet_view_endpoints.markdown(fleet_view_endpoints.measure()) + "\n" + stamp
-        text = replace_section(previous or header, fleet_view_endpoints.HEADING, section, GPU_HEADING)
-        args.output.write_text(text)
-        print(text)
-        return
-    if args.only == "scheduler":
-        section = scheduler_at_scale.markdown(scheduler_at_scale.measure()) + "\n" + stamp
-        text = replace_section(previous or header, scheduler_at_scale.HEADING, section, GPU_HEADING)
+    sections = {
+        "parse": (lambda: dag_processor_parse.markdown(dag_processor_parse.measure()), dag_processor_parse.HEADING),
+        "serving": (lambda: online_serving.markdown(online_serving.measure()), SERVING_HEADING),
+        "alerts": (lambda: alert_latency.markdown(alert_latency.measure(args.alert_failures)), alert_latency.HEADING),
+        "lineage": (lambda: lineage_overhead.markdown(lineage_overhead.measure(args.lineage_repeats)), LINEAGE_HEADING),
+        "executors": (lambda: executor_latency.markdown(executor_latency.measure(tuple(int(n) for n in args.executor_loads.split(",")))),
+                      executor_latency.HEADING),
+        "fleetview": (lambda: fleet_view_endpoints.markdown(fleet_view_endpoints.measure()), fleet_view_endpoints.HEADING),
+        "scheduler": (lambda: scheduler_at_scale.markdown(scheduler_at_scale.measure()), scheduler_at_scale.HEADING),
+    }
+    if args.only in sections:
+        write, heading = sections[args.only]
+        text = replace_section(previous or header, heading, write() + "\n" + stamp, GPU_HEADING)
         args.output.write_text(text)
         print(text)
         return
     parse_section = gpu_section = ""
-    if args.only != "gpu":
-        results = parse_time.measure(args.repeats)
-        parse_section = ("## DAG parse time\n\n" + parse_time.markdown(results, args.repeats) + "\n"
-                         + overhead.markdown(overhead.measure(args.overhead_repeats), args.overhead_repeats))
     if args.only is None:
+        parse_section = (dag_processor_parse.markdown(dag_processor_parse.measure()) + "\n"
+                         + overhead.markdown(overhead.measure(args.overhead_repeats), args.overhead_repeats))
         parse_section += "\n" + online_serving.markdown(online_serving.measure()) + "\n"
         parse_section += "\n" + alert_latency.markdown(alert_latency.measure(args.alert_failures)) + "\n"
         parse_section += "\n" + lineage_overhead.markdown(lineage_overhead.measure(args.lineage_repeats)) + "\n"
-    if args.only != "parse":
-        rows = gpu_scheduling.measure(pictures=args.output.parent / "img")
-        gpu_section = gpu_scheduling.markdown(rows) + "\n" + stamp
+    rows = gpu_scheduling.measure(pictures=args.output.parent / "img")
+    gpu_section = gpu_scheduling.markdown(rows) + "\n" + stamp
     before, _, after = previous.partition(GPU_HEADING)
     if args.only == "gpu":
         text = (before or header) + gpu_section
-    elif args.only == "parse":
-        kept = before[before.find(SERVING_HEADING):] if SERVING_HEADING in before else ""
-        text = header + parse_section + ("\n" + kept if kept else "") + ("\n" + GPU_HEADING + after if after else "")
     else:
         # The executors suite (~25 min, two platforms), the Fleet page's (two platforms, 1,000 models registered) and
         # the scheduler at 1,000 pipelines (four platforms) run only with --only; a full run keeps their sections.

@@ -110,6 +110,7 @@ class GpuFleet:
             "MODELFLEET_SCENARIO_FILE": str(root / "scenario.json"),
             "MODELFLEET_TIMELINE_FILE": str(root / "timeline.jsonl"),
             "MODELFLEET_DAG_REFRESH": "5",
+            "MODELFLEET_DAG_REPARSE": "5",  # a new scenario changes what gpu_scenario.py builds, not the file
             "MODELFLEET_QUOTA_INTERVAL": "1",
             "MODELFLEET_QUOTA_RELOAD": "1",
             "MODELFLEET_PARALLELISM": str(parallelism),
