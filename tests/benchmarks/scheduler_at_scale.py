@@ -36,6 +36,7 @@ from typing import Any
 import psutil
 import yaml
 
+from modelfleet.runtime.config import EmbeddedConfig
 from tests.benchmarks import executor_latency as ex
 from tests.benchmarks.generated_fleet import generated_fleet
 from tests.benchmarks.overhead import scoped_environ
@@ -126,7 +127,7 @@ def wait_registered(api: Any, expected: set[str], timeout: float = REGISTRATION_
 
 def registration_s(api: Any, called: datetime) -> float:
     """From `up` being called to the last DAG's parse (the DAG list's `last_parsed_time`). A file re-parsed since
-    (every MODELFLEET_DAG_REPARSE, 600 s) would move it later, so it is exact while registration takes less."""
+    (every MODELFLEET_DAG_REPARSE) would move it later, so it is exact while registration takes less."""
     parsed = [ex._time(d["last_parsed_time"]) for d in api._pages("/dags", "dags", {}) if d.get("last_parsed_time")]
     return (max(parsed) - called).total_seconds() if parsed else float("nan")
 
@@ -367,7 +368,7 @@ def settings(result: dict) -> str:
     lines.append("\nIn effect (platform or Airflow defaults): `parallelism` as in the checks above, `max_tis_per_query` "
                  "16, `max_dagruns_per_loop_to_schedule` 20, `max_dagruns_to_create_per_loop` 10 (only runs the "
                  "scheduler creates from schedules; triggered runs are created by the API server), DAG processor "
-                 "`parsing_processes` 2, `min_file_process_interval` 600 s (MODELFLEET_DAG_REPARSE), "
+                 f"`parsing_processes` 2, `min_file_process_interval` {EmbeddedConfig.from_env().dag_reparse_seconds} s (MODELFLEET_DAG_REPARSE), "
                  "`refresh_interval` 30 s (MODELFLEET_DAG_REFRESH); bench__chain's `max_active_tasks` 16. "
                  "None was tuned for this run. 100 runs x 3 tasks on 4 task slots: whatever the scheduler does, most "
                  "first tasks wait for a slot behind other runs' tasks.")

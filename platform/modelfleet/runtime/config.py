@@ -178,13 +178,13 @@ class EmbeddedConfig:
 
     @property
     def dag_reparse_seconds(self) -> str:
-        """How often the DAG processor re-parses a DAG file that did not change (MODELFLEET_DAG_REPARSE, default 600).
+        """How often the DAG processor re-parses a DAG file that did not change (MODELFLEET_DAG_REPARSE, default 1200).
 
         A team's spec edit is parsed within seconds regardless: the spec watcher gives the team's DAG file a new
         modification time, and Airflow re-parses a changed file at once. The periodic pass only guards against a
         missed change, so it can be rare: at 1,000 pipelines a full pass costs tens of CPU seconds (docs/BENCHMARKS.md).
         """
-        return os.environ.get("MODELFLEET_DAG_REPARSE", "600")
+        return os.environ.get("MODELFLEET_DAG_REPARSE", "1200")
 
     @property
     def celery(self) -> bool:
