@@ -105,22 +105,34 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def specs_changed_at(tenant_dir: Path) -> float:
-    """When the team's DAGs last had a reason to change: its tenant.yaml, a spec added, edited or removed, or a platform file."""
+def specs_changed_at(tenant_dir: Path, platform_files_at: float) -> float:
+    """When the team's DAGs last had a reason to change: its tenant.yaml, a spec added, edited or removed, or a
+    platform file (`platform_files_at`)."""
     models = tenant_dir / MODELS_DIR
-    times = [_mtime(tenant_dir / TENANT_FILE), _mtime(models), _mtime(paths.capacity_file()), _mtime(paths.data_grants_file())]
+    times = [_mtime(tenant_dir / TENANT_FILE), _mtime(models), platform_files_at]
     if models.is_dir():
         times += [_mtime(p) for p in models.iterdir() if p.suffix in (".yaml", ".yml")]
     return max(times)
 
 
+def _platform_files_changed_at() -> float:
+    """The files every team's specs are checked against."""
+    return max(_mtime(paths.capacity_file()), _mtime(paths.data_grants_file()))
+
+
 def touch_changed(dags: Path | None = None, tenants: Path | None = None) -> list[str]:
-    """Give each team's DAG file whose specs changed after it a new modification time; returns the teams touched."""
+    """Give each team's DAG file whose specs changed after it a new modification time; returns the teams touched.
+
+    Runs every few seconds: it only reads modification times (a file of a team's name is that team's, generated
+    or not; touching it is harmless), and the platform files' once per pass.
+    """
     tenants = tenants or paths.tenants_dir()
+    folder = tenant_dag_files_dir(dags)
+    platform_files_at = _platform_files_changed_at()
     touched = []
-    for path in generated_files(dags):
+    for path in sorted(folder.glob("*.py")) if folder.is_dir() else []:
         tenant_dir = tenants / path.stem
-        if tenant_dir.is_dir() and specs_changed_at(tenant_dir) > _mtime(path):
+        if tenant_dir.is_dir() and specs_changed_at(tenant_dir, platform_files_at) > _mtime(path):
             os.utime(path)
             touched.append(path.stem)
     return touched
